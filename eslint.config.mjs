@@ -1,0 +1,55 @@
+// Typed linting for the app, the scripts and the tests; formatting is Prettier's job.
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', '.azure/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', '*.mts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Handlers get configuration and the caller from the auth layer, never from the environment,
+    // and every trigger is registered through secureHttp (functions/auth/register.ts).
+    files: ['functions/**/*.ts'],
+    ignores: ['functions/auth/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration in functions/auth/config.ts.' },
+        { object: 'app', property: 'http', message: 'Register triggers with secureHttp().' },
+        { object: 'app', property: 'get', message: 'Register triggers with secureHttp().' },
+        { object: 'app', property: 'post', message: 'Register triggers with secureHttp().' },
+        { object: 'app', property: 'put', message: 'Register triggers with secureHttp().' },
+        { object: 'app', property: 'patch', message: 'Register triggers with secureHttp().' },
+        { object: 'app', property: 'deleteRequest', message: 'Register triggers with secureHttp().' },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.mts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  prettier,
+);
