@@ -15,7 +15,10 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       'no-console': 'off',
     },
   },
@@ -27,13 +30,21 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration in functions/auth/config.ts.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration in functions/auth/config.ts.',
+        },
         { object: 'app', property: 'http', message: 'Register triggers with secureHttp().' },
         { object: 'app', property: 'get', message: 'Register triggers with secureHttp().' },
         { object: 'app', property: 'post', message: 'Register triggers with secureHttp().' },
         { object: 'app', property: 'put', message: 'Register triggers with secureHttp().' },
         { object: 'app', property: 'patch', message: 'Register triggers with secureHttp().' },
-        { object: 'app', property: 'deleteRequest', message: 'Register triggers with secureHttp().' },
+        {
+          object: 'app',
+          property: 'deleteRequest',
+          message: 'Register triggers with secureHttp().',
+        },
       ],
     },
   },

@@ -1,4 +1,11 @@
-import { app, HttpHandler, HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import {
+  app,
+  HttpHandler,
+  HttpMethod,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 import type { Caller } from './caller';
 import { withAuthentication } from './middleware';
 
