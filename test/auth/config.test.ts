@@ -55,7 +55,11 @@ describe('loadAuthConfig', () => {
   });
 
   it('treats blank optional settings as unset', () => {
-    const config = loadAuthConfig({ ...minimal, AUTH_ALLOWED_CLIENT_IDS: '  ', AUTH_REQUIRED_ROLES: '' });
+    const config = loadAuthConfig({
+      ...minimal,
+      AUTH_ALLOWED_CLIENT_IDS: '  ',
+      AUTH_REQUIRED_ROLES: '',
+    });
     expect(config.allowedClientIds).toBeUndefined();
     expect(config.requiredRoles).toEqual([]);
   });
@@ -67,9 +71,21 @@ describe('loadAuthConfig', () => {
     ['missing audiences', { AUTH_AUDIENCES: undefined }, 'AUTH_AUDIENCES'],
     ['empty audience entry', { AUTH_AUDIENCES: 'a,,b' }, 'AUTH_AUDIENCES'],
     ['audience with a space', { AUTH_AUDIENCES: 'api://a b' }, 'AUTH_AUDIENCES'],
-    ['missing callers', { AUTH_ALLOWED_CALLER_OBJECT_IDS: undefined }, 'AUTH_ALLOWED_CALLER_OBJECT_IDS'],
-    ['caller not a GUID', { AUTH_ALLOWED_CALLER_OBJECT_IDS: 'apim' }, 'AUTH_ALLOWED_CALLER_OBJECT_IDS'],
-    ['trailing comma in callers', { AUTH_ALLOWED_CALLER_OBJECT_IDS: `${APIM},` }, 'AUTH_ALLOWED_CALLER_OBJECT_IDS'],
+    [
+      'missing callers',
+      { AUTH_ALLOWED_CALLER_OBJECT_IDS: undefined },
+      'AUTH_ALLOWED_CALLER_OBJECT_IDS',
+    ],
+    [
+      'caller not a GUID',
+      { AUTH_ALLOWED_CALLER_OBJECT_IDS: 'apim' },
+      'AUTH_ALLOWED_CALLER_OBJECT_IDS',
+    ],
+    [
+      'trailing comma in callers',
+      { AUTH_ALLOWED_CALLER_OBJECT_IDS: `${APIM},` },
+      'AUTH_ALLOWED_CALLER_OBJECT_IDS',
+    ],
     ['client id not a GUID', { AUTH_ALLOWED_CLIENT_IDS: 'x' }, 'AUTH_ALLOWED_CLIENT_IDS'],
     ['empty role entry', { AUTH_REQUIRED_ROLES: 'a,' }, 'AUTH_REQUIRED_ROLES'],
     ['issuer not a URL', { AUTH_ISSUERS: 'sts.windows.net' }, 'AUTH_ISSUERS'],

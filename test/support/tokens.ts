@@ -44,7 +44,12 @@ export function createTestKey(modulusLength = 2048): TestKey {
   const kid = createHash('sha256')
     .update(JSON.stringify({ e: exported.e, kty: 'RSA', n: exported.n }))
     .digest('base64url');
-  return { kid, privateKey, publicKey, jwk: { kty: 'RSA', use: 'sig', kid, n: exported.n, e: exported.e } };
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    jwk: { kty: 'RSA', use: 'sig', kid, n: exported.n, e: exported.e },
+  };
 }
 
 /** Claims of a v2 app-only token for API Management's identity, valid at NOW_SECONDS. */
@@ -87,15 +92,16 @@ export function v1Claims(overrides: Record<string, unknown> = {}): Record<string
   };
 }
 
-/** Signs claims with RS256 and the key's kid (or the given header fields). */
+/** Signs claims (undefined ones left out) with RS256 and the key's kid, or the given header fields. */
 export function sign(
   claims: Record<string, unknown>,
   key: TestKey,
   header: Record<string, unknown> = {},
 ): string {
-  return jwt.sign(claims, key.privateKey, {
+  const defined = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
+  return jwt.sign(defined, key.privateKey, {
     algorithm: 'RS256',
-    header: { alg: 'RS256', typ: 'JWT', kid: key.kid, ...header } as jwt.JwtHeader,
+    header: { alg: 'RS256', typ: 'JWT', kid: key.kid, ...header },
   });
 }
 
