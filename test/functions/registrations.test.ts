@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { app, HttpFunctionOptions, HttpResponse } from '@azure/functions';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { configureAuthentication } from '../../functions/auth/middleware';
+import { captureContext, request } from '../support/functions';
+import { createTestKey, StaticKeys } from '../support/tokens';
+
+const root = path.resolve(__dirname, '../..');
+
+/** The trigger files the Functions host loads: package.json `main`, mapped back to the sources. */
+function functionSources(): string[] {
+  const main = (
+    JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }
+  ).main;
+  expect(main).toBe('dist/functions/*.js');
+  return fs
+    .readdirSync(path.join(root, 'functions'))
+    .filter((file) => file.endsWith('.ts'))
+    .sort()
+    .map((file) => path.join(root, 'functions', file));
+}
+
+interface Captured {
+  method: string;
+  name: string;
+  options: unknown;
+}
+
+const captured: Captured[] = [];
+let registered: readonly { name: string; route: string; methods: readonly string[] }[] = [];
+
+beforeAll(async () => {
+  // Record every registration API of the library, so that a trigger registered any other way
+  // than through secureHttp() is seen.
+  for (const [method, value] of Object.entries(app)) {
+    if (typeof value !== 'function') continue;
+    vi.spyOn(
+      app as unknown as Record<string, (...args: unknown[]) => void>,
+      method,
+    ).mockImplementation((name: unknown, options: unknown) => {
+      captured.push({ method, name: String(name), options });
+    });
+  }
+  for (const file of functionSources()) await import(file);
+  registered = (await import('../../functions/auth/register')).registrations();
+  const key = createTestKey();
+  configureAuthentication({
+    env: {
+      AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      AUTH_AUDIENCES: 'x',
+      AUTH_ALLOWED_CALLER_OBJECT_IDS: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    },
+    keys: new StaticKeys([key]),
+  });
+});
+
+afterAll(() => configureAuthentication());
+
+describe('trigger registration', () => {
+  it('finds the triggers the app ships', () => {
+    expect(registered.map((r) => r.name).sort()).toEqual(['hello', 'whoami']);
+  });
+
+  it('registers every trigger through secureHttp and nothing any other way', () => {
+    expect(captured.every((c) => c.method === 'http')).toBe(true);
+    expect(captured.map((c) => c.name)).toEqual(registered.map((r) => r.name));
+  });
+
+  it('registers every trigger as anonymous: the bearer token is the credential', () => {
+    for (const call of captured) {
+      expect((call.options as HttpFunctionOptions).authLevel).toBe('anonymous');
+    }
+  });
+
+  it('refuses a request without a token on every route and method the host would serve', async () => {
+    let checked = 0;
+    for (const call of captured) {
+      const options = call.options as HttpFunctionOptions;
+      for (const method of options.methods ?? ['GET', 'POST']) {
+        const { context, logs } = captureContext(call.name);
+        const init = await options.handler(
+          request(`/api/${options.route ?? call.name}`, {}, method),
+          context,
+        );
+        const response = new HttpResponse(init as never);
+        expect(response.status, `${method} /api/${options.route}`).toBe(401);
+        expect(logs.map((l) => l.message).join()).toContain('missing_token');
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a second trigger with the same name', async () => {
+    const { secureHttp } = await import('../../functions/auth/register');
+    expect(() =>
+      secureHttp('hello', { methods: ['GET'], route: 'other', handler: () => ({ status: 200 }) }),
+    ).toThrow(/already registered/);
+  });
+});
