@@ -3,6 +3,7 @@ import path from 'node:path';
 import { app, HttpFunctionOptions, HttpResponse } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { configureAuthentication } from '../../functions/auth/middleware';
+import { registrations, secureHttp } from '../../functions/auth/register';
 import { captureContext, request } from '../support/functions';
 import { createTestKey, StaticKeys } from '../support/tokens';
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
     });
   }
   for (const file of functionSources()) await import(file);
-  registered = (await import('../../functions/auth/register')).registrations();
+  registered = registrations();
   const key = createTestKey();
   configureAuthentication({
     env: {
@@ -83,7 +84,7 @@ describe('trigger registration', () => {
           request(`/api/${options.route ?? call.name}`, {}, method),
           context,
         );
-        const response = new HttpResponse(init as never);
+        const response = new HttpResponse(init);
         expect(response.status, `${method} /api/${options.route}`).toBe(401);
         expect(logs.map((l) => l.message).join()).toContain('missing_token');
         checked += 1;
@@ -92,8 +93,7 @@ describe('trigger registration', () => {
     expect(checked).toBeGreaterThanOrEqual(2);
   });
 
-  it('refuses a second trigger with the same name', async () => {
-    const { secureHttp } = await import('../../functions/auth/register');
+  it('refuses a second trigger with the same name', () => {
     expect(() =>
       secureHttp('hello', { methods: ['GET'], route: 'other', handler: () => ({ status: 200 }) }),
     ).toThrow(/already registered/);
