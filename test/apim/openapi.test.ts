@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { openApiProblems, readApim } from './policy-checks';
+
+const text = readApim('openapi.yaml');
+
+/** A copy of the document with `change` applied to its parsed form. */
+function mutate(change: (document: any) => void): string {
+  const document = parse(text);
+  change(document);
+  return stringify(document);
+}
+
+describe('apim/openapi.yaml', () => {
+  it('declares hello and whoami, each with 200/401/403/503 and problem bodies, and the subscription key', () => {
+    expect(openApiProblems(text)).toEqual([]);
+  });
+});
+
+const mutations: [string, string, RegExp][] = [
+  ['OpenAPI 3.1', mutate((d) => (d.openapi = '3.1.0')), /3\.0\.x/],
+  [
+    'no 503 on whoami',
+    mutate((d) => delete d.paths['/whoami'].get.responses['503']),
+    /GET \/whoami has no 503/,
+  ],
+  [
+    '403 without a problem body',
+    mutate((d) => (d.paths['/hello'].get.responses['403'] = { description: 'Forbidden' })),
+    /GET \/hello 403 is not an application\/problem\+json/,
+  ],
+  [
+    'problem schema without code',
+    mutate((d) => delete d.components.schemas.Problem.properties.code),
+    /code/,
+  ],
+  [
+    'operationId renamed',
+    mutate((d) => (d.paths['/hello'].get.operationId = 'greet')),
+    /operationId is not "hello"/,
+  ],
+  ['whoami removed', mutate((d) => delete d.paths['/whoami']), /GET \/whoami is not declared/],
+  [
+    'an extra operation',
+    mutate((d) => (d.paths['/hello'].post = d.paths['/hello'].get)),
+    /undeclared operations: post \/hello/,
+  ],
+  ['name required', mutate((d) => (d.paths['/hello'].get.parameters[0].required = true)), /"name"/],
+  [
+    'whoami without expiresAt',
+    mutate((d) => delete d.components.schemas.Caller.properties.expiresAt),
+    /expiresAt/,
+  ],
+  [
+    'query key scheme removed',
+    mutate((d) => delete d.components.securitySchemes.subscriptionKeyQuery),
+    /subscription-key query/,
+  ],
+];
+
+describe('the OpenAPI check catches a broken contract', () => {
+  it.each(mutations)('%s', (_what, mutated, expected) => {
+    expect(mutated).not.toBe(text);
+    expect(openApiProblems(mutated).join('\n')).toMatch(expected);
+  });
+});

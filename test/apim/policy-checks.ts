@@ -1,0 +1,413 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
+import { validateXML } from 'xmllint-wasm';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Review checks for the API Management files, as functions of the file text, so that the tests
+ * can run them on the shipped files and on mutated copies (proving each check can fail).
+ * Each check returns the problems it found; an empty list means the file passes.
+ */
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const APIM_DIR = path.join(ROOT, 'apim');
+export const POLICY_FILES = ['policies/api.xml', 'policies/product.xml'] as const;
+/** The policy schemas, outside the repository (see the README in that folder). */
+export const SCHEMA_DIR = path.resolve(ROOT, '..', 'shared', 'apim-policy-schemas');
+
+export const SECTIONS = ['inbound', 'backend', 'outbound', 'on-error'] as const;
+export const API_CLIENT_ID_NAMED_VALUE = '{{api-app-client-id}}';
+export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'];
+
+export function readApim(file: string): string {
+  return fs.readFileSync(path.join(APIM_DIR, file), 'utf8');
+}
+
+function parseXml(xml: string): Element {
+  const document = new DOMParser({
+    onError: (level, message) => {
+      throw new Error(`${level}: ${message}`);
+    },
+  }).parseFromString(xml, 'text/xml');
+  return document.documentElement!;
+}
+
+function childElements(element: Element): Element[] {
+  const children: Element[] = [];
+  for (let node: Node | null = element.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === 1) children.push(node as Element);
+  }
+  return children;
+}
+
+function section(root: Element, name: string): Element | undefined {
+  return childElements(root).find((child) => child.tagName === name);
+}
+
+function textOf(element: Element): string {
+  let text = '';
+  for (let node: Node | null = element.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === 3 || node.nodeType === 4) text += node.nodeValue ?? '';
+  }
+  return text;
+}
+
+// --- XSD ------------------------------------------------------------------------------------
+
+let schemaCache:
+  | {
+      schema: { fileName: string; contents: string };
+      preload: { fileName: string; contents: string }[];
+    }
+  | undefined;
+
+function schemas(): NonNullable<typeof schemaCache> {
+  if (!schemaCache) {
+    const read = (fileName: string) => ({
+      fileName,
+      contents: fs.readFileSync(path.join(SCHEMA_DIR, fileName), 'utf8'),
+    });
+    schemaCache = {
+      schema: read('policies.xsd'),
+      preload: fs
+        .readdirSync(SCHEMA_DIR)
+        .filter((name) => name.endsWith('.xsd') && name !== 'policies.xsd')
+        .sort()
+        .map(read),
+    };
+  }
+  return schemaCache;
+}
+
+/** Schema errors as `file:line: message` (none when valid). */
+export async function schemaErrors(xml: string, fileName: string): Promise<string[]> {
+  const { schema, preload } = schemas();
+  const result = await validateXML({ xml: { fileName, contents: xml }, schema, preload });
+  if (result.valid) return [];
+  return result.errors.length > 0
+    ? result.errors.map(
+        (error) =>
+          `${error.loc ? `${error.loc.fileName}:${error.loc.lineNumber}: ` : ''}${error.message}`,
+      )
+    : [result.rawOutput.trim() || 'invalid'];
+}
+
+// --- structure ------------------------------------------------------------------------------
+
+/** The file opens with a comment on its intent, before `<policies>`. */
+export function openingCommentProblems(xml: string): string[] {
+  const body = xml.replace(/^\uFEFF?(<\?xml[^>]*\?>)?\s*/, '');
+  const match = /^<!--([\s\S]*?)-->/.exec(body);
+  if (!match) return ['the file does not open with a comment on its intent'];
+  return match[1]!.trim().length < 40
+    ? ['the opening comment is too short to state an intent']
+    : [];
+}
+
+/** Every section is present and holds exactly one `<base />`. */
+export function baseProblems(xml: string): string[] {
+  const root = parseXml(xml);
+  const problems: string[] = [];
+  for (const name of SECTIONS) {
+    const element = section(root, name);
+    if (!element) {
+      problems.push(`<${name}> is missing`);
+      continue;
+    }
+    const bases = childElements(element).filter((child) => child.tagName === 'base').length;
+    if (bases !== 1) problems.push(`<${name}> has ${bases} <base /> elements, expected 1`);
+  }
+  return problems;
+}
+
+// --- the API policy -------------------------------------------------------------------------
+
+/**
+ * `authentication-managed-identity` is in inbound, exactly once, with `resource` the named value
+ * for the function app's client id, no user-assigned `client-id`, errors not ignored, and the
+ * token not copied to a variable.
+ */
+export function managedIdentityProblems(xml: string): string[] {
+  const root = parseXml(xml);
+  const all = root.getElementsByTagName('authentication-managed-identity');
+  if (all.length === 0) return ['authentication-managed-identity is missing'];
+  if (all.length > 1) return [`authentication-managed-identity appears ${all.length} times`];
+  const element = all.item(0)!;
+  const problems: string[] = [];
+  if ((element.parentNode as Element | null)?.tagName !== 'inbound') {
+    problems.push('authentication-managed-identity is not in <inbound>');
+  }
+  const resource = element.getAttribute('resource');
+  if (resource !== API_CLIENT_ID_NAMED_VALUE) {
+    problems.push(
+      `authentication-managed-identity resource is "${resource ?? ''}", expected "${API_CLIENT_ID_NAMED_VALUE}"`,
+    );
+  }
+  for (const attribute of ['client-id', 'output-token-variable-name']) {
+    if (element.hasAttribute(attribute))
+      problems.push(`authentication-managed-identity has ${attribute}`);
+  }
+  if (element.hasAttribute('ignore-error') && element.getAttribute('ignore-error') !== 'false') {
+    problems.push('authentication-managed-identity ignores errors');
+  }
+  return problems;
+}
+
+function inboundOrder(xml: string): Element[] {
+  const inbound = section(parseXml(xml), 'inbound');
+  return inbound ? childElements(inbound) : [];
+}
+
+function deletes(element: Element, kind: string, name: string): boolean {
+  return (
+    element.tagName === kind &&
+    (element.getAttribute('name') ?? '').toLowerCase() === name.toLowerCase() &&
+    element.getAttribute('exists-action') === 'delete'
+  );
+}
+
+/** The subscription key is removed from the header and the query in inbound. */
+export function subscriptionKeyProblems(xml: string): string[] {
+  const inbound = inboundOrder(xml);
+  const problems: string[] = [];
+  if (!inbound.some((element) => deletes(element, 'set-header', 'Ocp-Apim-Subscription-Key'))) {
+    problems.push('the Ocp-Apim-Subscription-Key header is not deleted in inbound');
+  }
+  if (!inbound.some((element) => deletes(element, 'set-query-parameter', 'subscription-key'))) {
+    problems.push('the subscription-key query parameter is not deleted in inbound');
+  }
+  return problems;
+}
+
+/** Client-sent credentials and App Service principal headers are deleted before the token is set. */
+export const CLIENT_IDENTITY_HEADERS = [
+  'Authorization',
+  'X-MS-CLIENT-PRINCIPAL',
+  'X-MS-CLIENT-PRINCIPAL-ID',
+  'X-MS-CLIENT-PRINCIPAL-NAME',
+  'X-MS-CLIENT-PRINCIPAL-IDP',
+];
+
+export function clientIdentityHeaderProblems(xml: string): string[] {
+  const inbound = inboundOrder(xml);
+  const tokenAt = inbound.findIndex(
+    (element) => element.tagName === 'authentication-managed-identity',
+  );
+  const problems: string[] = [];
+  for (const name of CLIENT_IDENTITY_HEADERS) {
+    const at = inbound.findIndex((element) => deletes(element, 'set-header', name));
+    if (at < 0) problems.push(`the client's ${name} header is not deleted in inbound`);
+    else if (tokenAt >= 0 && at > tokenAt)
+      problems.push(`${name} is deleted after authentication-managed-identity set the token`);
+  }
+  return problems;
+}
+
+/** The backend is set by id (the Bicep backend), not by a URL in the policy. */
+export function backendProblems(xml: string): string[] {
+  const services = inboundOrder(xml).filter((element) => element.tagName === 'set-backend-service');
+  if (services.length !== 1)
+    return [`inbound has ${services.length} set-backend-service elements, expected 1`];
+  const service = services[0]!;
+  if (service.getAttribute('backend-id') !== 'function-app' || service.hasAttribute('base-url')) {
+    return ['set-backend-service must name backend-id="function-app" and no base-url'];
+  }
+  return [];
+}
+
+/** Outbound removes the headers that describe the backend. */
+export const BACKEND_HEADERS = ['X-Powered-By', 'X-AspNet-Version', 'Request-Context'];
+
+export function backendHeaderProblems(xml: string): string[] {
+  const outbound = section(parseXml(xml), 'outbound');
+  const children = outbound ? childElements(outbound) : [];
+  return BACKEND_HEADERS.filter(
+    (name) => !children.some((element) => deletes(element, 'set-header', name)),
+  ).map((name) => `outbound does not delete ${name}`);
+}
+
+const LEAKY = /context\.|LastError|exception|stack|backend|token|key|\{\{|@\(|@\{/i;
+
+/**
+ * on-error answers with a fixed problem+json body: valid JSON with problem members only, no
+ * expressions, no named values, nothing about the failure.
+ */
+export function onErrorProblems(xml: string): string[] {
+  const onError = section(parseXml(xml), 'on-error');
+  if (!onError) return ['<on-error> is missing'];
+  const children = childElements(onError);
+  const problems: string[] = [];
+  const contentType = children.find(
+    (element) =>
+      element.tagName === 'set-header' &&
+      (element.getAttribute('name') ?? '').toLowerCase() === 'content-type',
+  );
+  const values = contentType ? childElements(contentType).map(textOf) : [];
+  if (
+    contentType?.getAttribute('exists-action') !== 'override' ||
+    values.join() !== 'application/problem+json'
+  ) {
+    problems.push('on-error does not set Content-Type: application/problem+json');
+  }
+  const bodies = children.filter((element) => element.tagName === 'set-body');
+  if (bodies.length !== 1)
+    return [...problems, `on-error has ${bodies.length} set-body elements, expected 1`];
+  const text = textOf(bodies[0]!).trim();
+  if (LEAKY.test(text)) problems.push(`the on-error body may leak details: ${text}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return [...problems, 'the on-error body is not JSON'];
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return [...problems, 'the on-error body is not a JSON object'];
+  const extra = Object.keys(body).filter((member) => !PROBLEM_MEMBERS.includes(member));
+  if (extra.length > 0)
+    problems.push(`the on-error body has members beyond a problem: ${extra.join(', ')}`);
+  if (!('type' in body) || !('title' in body))
+    problems.push('the on-error body lacks type or title');
+  if ('detail' in body)
+    problems.push('the on-error body has a detail: it should say nothing about the failure');
+  return problems;
+}
+
+/** No policy expressions anywhere (the local gateway runs the same files and evaluates none). */
+export function expressionProblems(xml: string): string[] {
+  return /(["'>]\s*)@[({]/.test(xml) ? ['the policy uses a policy expression'] : [];
+}
+
+// --- OpenAPI --------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function deref(document: Json, value: unknown): unknown {
+  if (isObject(value) && typeof value.$ref === 'string' && value.$ref.startsWith('#/')) {
+    let target: unknown = document;
+    for (const part of value.$ref.slice(2).split('/'))
+      target = isObject(target) ? target[part] : undefined;
+    return deref(document, target);
+  }
+  return value;
+}
+
+export const REQUIRED_RESPONSES = ['200', '401', '403', '503'];
+const PROBLEM_RESPONSES = ['401', '403', '503'];
+
+export interface ExpectedOperation {
+  readonly method: string;
+  readonly path: string;
+  readonly operationId: string;
+}
+
+export const EXPECTED_OPERATIONS: readonly ExpectedOperation[] = [
+  { method: 'get', path: '/hello', operationId: 'hello' },
+  { method: 'get', path: '/whoami', operationId: 'whoami' },
+];
+
+export const WHOAMI_MEMBERS = [
+  'objectId',
+  'clientId',
+  'tenantId',
+  'issuer',
+  'tokenVersion',
+  'roles',
+  'expiresAt',
+];
+
+/** The OpenAPI document is the contract the README and the infrastructure rely on. */
+export function openApiProblems(text: string): string[] {
+  const document = parseYaml(text) as unknown;
+  if (!isObject(document)) return ['not a YAML object'];
+  const problems: string[] = [];
+  if (typeof document.openapi !== 'string' || !/^3\.0\.\d+$/.test(document.openapi)) {
+    problems.push('openapi must be 3.0.x (API Management imports it with format "openapi")');
+  }
+  const paths = isObject(document.paths) ? document.paths : {};
+  const declared: string[] = [];
+  for (const [route, item] of Object.entries(paths)) {
+    if (!isObject(item)) continue;
+    for (const [method, operation] of Object.entries(item)) {
+      if (!isObject(operation)) continue;
+      declared.push(`${method} ${route}`);
+      const name = `${method.toUpperCase()} ${route}`;
+      const responses = isObject(operation.responses) ? operation.responses : {};
+      for (const status of REQUIRED_RESPONSES) {
+        if (!(status in responses)) problems.push(`${name} has no ${status} response`);
+      }
+      for (const status of PROBLEM_RESPONSES) {
+        const response = deref(document, responses[status]);
+        const content = isObject(response) && isObject(response.content) ? response.content : {};
+        const media = content['application/problem+json'];
+        const schema = isObject(media) ? deref(document, media.schema) : undefined;
+        const properties =
+          isObject(schema) && isObject(schema.properties) ? Object.keys(schema.properties) : [];
+        const missing = PROBLEM_MEMBERS.filter((member) => !properties.includes(member));
+        if (status in responses && (!isObject(media) || missing.length > 0)) {
+          problems.push(
+            `${name} ${status} is not an application/problem+json problem (${missing.join(', ') || 'no schema'})`,
+          );
+        }
+      }
+    }
+  }
+  for (const expected of EXPECTED_OPERATIONS) {
+    const item = paths[expected.path];
+    const operation = isObject(item) ? item[expected.method] : undefined;
+    if (!isObject(operation)) {
+      problems.push(`${expected.method.toUpperCase()} ${expected.path} is not declared`);
+    } else if (operation.operationId !== expected.operationId) {
+      problems.push(
+        `${expected.method.toUpperCase()} ${expected.path} operationId is not "${expected.operationId}"`,
+      );
+    }
+  }
+  const extra = declared.filter(
+    (entry) => !EXPECTED_OPERATIONS.some((e) => `${e.method} ${e.path}` === entry),
+  );
+  if (extra.length > 0) problems.push(`undeclared operations: ${extra.join(', ')}`);
+
+  const hello =
+    isObject(paths['/hello']) && isObject(paths['/hello'].get) ? paths['/hello'].get : {};
+  const parameters = Array.isArray(hello.parameters)
+    ? hello.parameters.map((p) => deref(document, p))
+    : [];
+  const nameParameter = parameters.find(
+    (p) => isObject(p) && p.name === 'name' && p.in === 'query',
+  );
+  if (!isObject(nameParameter) || nameParameter.required === true)
+    problems.push('GET /hello lacks the optional query parameter "name"');
+
+  const whoami =
+    isObject(paths['/whoami']) && isObject(paths['/whoami'].get) ? paths['/whoami'].get : {};
+  const ok = deref(document, isObject(whoami.responses) ? whoami.responses['200'] : undefined);
+  const okContent =
+    isObject(ok) && isObject(ok.content) ? ok.content['application/json'] : undefined;
+  const okSchema = isObject(okContent) ? deref(document, okContent.schema) : undefined;
+  const members =
+    isObject(okSchema) && isObject(okSchema.properties) ? Object.keys(okSchema.properties) : [];
+  const missingMembers = WHOAMI_MEMBERS.filter((member) => !members.includes(member));
+  if (missingMembers.length > 0)
+    problems.push(`GET /whoami 200 lacks ${missingMembers.join(', ')}`);
+
+  const components = isObject(document.components) ? document.components : {};
+  const schemes = isObject(components.securitySchemes)
+    ? Object.values(components.securitySchemes)
+    : [];
+  const hasScheme = (where: string, name: string) =>
+    schemes.some(
+      (scheme) =>
+        isObject(scheme) && scheme.type === 'apiKey' && scheme.in === where && scheme.name === name,
+    );
+  if (!hasScheme('header', 'Ocp-Apim-Subscription-Key'))
+    problems.push('no apiKey scheme for the Ocp-Apim-Subscription-Key header');
+  if (!hasScheme('query', 'subscription-key'))
+    problems.push('no apiKey scheme for the subscription-key query parameter');
+  if (!Array.isArray(document.security) || document.security.length === 0)
+    problems.push('no top-level security requirement');
+  return problems;
+}
