@@ -4,9 +4,31 @@ import { openApiProblems, readApim } from './policy-checks';
 
 const text = readApim('openapi.yaml');
 
+interface Operation {
+  operationId: string;
+  responses: Record<string, unknown>;
+  parameters: { required?: boolean }[];
+}
+
+/** The parts of the document the mutations change (optional where a mutation deletes them). */
+interface Document {
+  openapi: string;
+  paths: {
+    '/hello': { get: Operation; post?: Operation };
+    '/whoami'?: { get: { responses: Record<string, unknown> } };
+  };
+  components: {
+    schemas: {
+      Problem: { properties: { code?: unknown } };
+      Caller: { properties: { expiresAt?: unknown } };
+    };
+    securitySchemes: { subscriptionKeyQuery?: unknown };
+  };
+}
+
 /** A copy of the document with `change` applied to its parsed form. */
-function mutate(change: (document: any) => void): string {
-  const document = parse(text);
+function mutate(change: (document: Document) => void): string {
+  const document = parse(text) as Document;
   change(document);
   return stringify(document);
 }
@@ -21,7 +43,7 @@ const mutations: [string, string, RegExp][] = [
   ['OpenAPI 3.1', mutate((d) => (d.openapi = '3.1.0')), /3\.0\.x/],
   [
     'no 503 on whoami',
-    mutate((d) => delete d.paths['/whoami'].get.responses['503']),
+    mutate((d) => delete d.paths['/whoami']!.get.responses['503']),
     /GET \/whoami has no 503/,
   ],
   [
@@ -45,7 +67,11 @@ const mutations: [string, string, RegExp][] = [
     mutate((d) => (d.paths['/hello'].post = d.paths['/hello'].get)),
     /undeclared operations: post \/hello/,
   ],
-  ['name required', mutate((d) => (d.paths['/hello'].get.parameters[0].required = true)), /"name"/],
+  [
+    'name required',
+    mutate((d) => (d.paths['/hello'].get.parameters[0]!.required = true)),
+    /"name"/,
+  ],
   [
     'whoami without expiresAt',
     mutate((d) => delete d.components.schemas.Caller.properties.expiresAt),
