@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A deployment of the secured path on 127.0.0.1, in two loopback servers: a "function app" that
+ * accepts only the bearer token the "gateway" holds, and a "gateway" that checks the subscription
+ * key, swaps it for that token and strips backend headers. Each property the smoke test checks
+ * can be switched off to prove the check fails.
+ */
+export interface DeploymentBehaviour {
+  /** The function answers 200 to a call without a token. */
+  functionOpen?: boolean;
+  /** Unauthenticated direct calls get the platform's 401 (text/html) before the function runs. */
+  platformBlocks?: boolean;
+  /** The object id /whoami reports; default API Management's. */
+  whoamiObjectId?: string;
+  whoamiRoles?: string[];
+  tokenVersion?: string;
+  /** The gateway passes the function's X-Powered-By and Request-Context through. */
+  gatewayLeaksHeaders?: boolean;
+  /** The gateway echoes the subscription key in a response header. */
+  echoKey?: boolean;
+  /** The gateway lets any key (or none) through. */
+  gatewayAcceptsAnyKey?: boolean;
+  /** Keyed calls that fail with 500 first, as while the role assignment propagates. */
+  failuresBeforeReady?: number;
+}
+
+export interface FakeDeployment {
+  readonly gatewayUrl: string;
+  readonly functionUrl: string;
+  readonly subscriptionKey: string;
+  readonly apimObjectId: string;
+  /** Paths the gateway received, in order. */
+  readonly gatewayCalls: string[];
+  close(): Promise<void>;
+}
+
+async function listen(
+  handler: http.RequestListener,
+): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function send(
+  res: http.ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+) {
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export async function startFakeDeployment(
+  behaviour: DeploymentBehaviour = {},
+): Promise<FakeDeployment> {
+  const apimObjectId = 'b1e2c3d4-1111-4a2b-8c3d-4e5f60718293';
+  const apimToken = `apim-token-${randomBytes(8).toString('hex')}`;
+  const subscriptionKey = randomBytes(16).toString('hex');
+  const gatewayCalls: string[] = [];
+  let failures = behaviour.failuresBeforeReady ?? 0;
+
+  const fn = await listen((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://function');
+    const backendHeaders = {
+      'X-Powered-By': 'ASP.NET',
+      'Request-Context': 'appId=cid-v1:00000000-0000-0000-0000-000000000000',
+    };
+    const authorised = req.headers.authorization === `Bearer ${apimToken}`;
+    if (!authorised && !behaviour.functionOpen) {
+      if (behaviour.platformBlocks) {
+        return send(
+          res,
+          401,
+          { 'content-type': 'text/html' },
+          'You do not have permission to view this directory or page.',
+        );
+      }
+      return send(
+        res,
+        401,
+        {
+          'content-type': 'application/problem+json',
+          'www-authenticate': 'Bearer',
+          ...backendHeaders,
+        },
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Unauthorized',
+          status: 401,
+          code: 'missing_token',
+        }),
+      );
+    }
+    if (url.pathname === '/api/hello') {
+      const name = url.searchParams.get('name') ?? 'world';
+      return send(
+        res,
+        200,
+        { 'content-type': 'application/json', ...backendHeaders },
+        JSON.stringify({ message: `Hello, ${name}!` }),
+      );
+    }
+    if (url.pathname === '/api/whoami') {
+      return send(
+        res,
+        200,
+        { 'content-type': 'application/json', ...backendHeaders },
+        JSON.stringify({
+          objectId: behaviour.whoamiObjectId ?? apimObjectId,
+          clientId: 'c2f3d4e5-2222-4b3c-9d4e-5f6071829304',
+          tenantId: '8d3a6f1e-2b4c-4d5e-9f60-7a8b9c0d1e2f',
+          issuer: 'https://login.microsoftonline.com/8d3a6f1e-2b4c-4d5e-9f60-7a8b9c0d1e2f/v2.0',
+          tokenVersion: behaviour.tokenVersion ?? '2.0',
+          roles: behaviour.whoamiRoles ?? ['Api.Invoke'],
+          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        }),
+      );
+    }
+    return send(res, 404, { 'content-type': 'application/problem+json' }, '{"code":"not_found"}');
+  });
+
+  const gateway = await listen((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    gatewayCalls.push(url.pathname + url.search);
+    const key = req.headers['ocp-apim-subscription-key'];
+    if (key !== subscriptionKey && !behaviour.gatewayAcceptsAnyKey) {
+      return send(
+        res,
+        401,
+        { 'content-type': 'application/json' },
+        JSON.stringify({
+          statusCode: 401,
+          message: 'Access denied due to invalid subscription key.',
+        }),
+      );
+    }
+    if (!url.pathname.startsWith('/api/')) {
+      return send(res, 404, { 'content-type': 'application/json' }, '{"statusCode":404}');
+    }
+    if (failures > 0) {
+      failures--;
+      return send(
+        res,
+        500,
+        { 'content-type': 'application/problem+json' },
+        '{"code":"gateway_error"}',
+      );
+    }
+    const forward = http.request(
+      `${fn.url}${url.pathname}${url.search}`,
+      { headers: { authorization: `Bearer ${apimToken}` } },
+      (backend) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(backend.headers)) {
+          const hidden = ['x-powered-by', 'request-context'].includes(name);
+          if (typeof value === 'string' && (!hidden || behaviour.gatewayLeaksHeaders)) {
+            headers[name] = value;
+          }
+        }
+        if (behaviour.echoKey && typeof key === 'string') {
+          headers['x-debug-subscription-key'] = key;
+        }
+        res.writeHead(backend.statusCode ?? 502, headers);
+        backend.pipe(res);
+      },
+    );
+    forward.on('error', () => send(res, 502, {}, ''));
+    forward.end();
+  });
+
+  return {
+    gatewayUrl: gateway.url,
+    functionUrl: fn.url,
+    subscriptionKey,
+    apimObjectId,
+    gatewayCalls,
+    async close() {
+      for (const { server } of [gateway, fn]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  };
+}

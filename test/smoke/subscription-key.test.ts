@@ -1,0 +1,214 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getSubscriptionKey, smokeTestFromEnvironment } from '../../scripts/smoke-test';
+import { fakeCredential } from '../hooks/support';
+import { startFakeDeployment, type FakeDeployment } from './fake-deployment';
+
+const RESOURCE_ID =
+  '/subscriptions/0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg-dev/providers/' +
+  'Microsoft.ApiManagement/service/apim-dev/subscriptions/smoke';
+const ARM_TOKEN = 'fake-arm-token';
+
+interface ArmRequest {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+}
+
+/** A loopback Azure Resource Manager that serves listSecrets for one API Management subscription. */
+async function startFakeArm(key: string, status = 200) {
+  const requests: ArmRequest[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      authorization: req.headers.authorization,
+    });
+    if (req.headers.authorization !== `Bearer ${ARM_TOKEN}`) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":{"code":"AuthenticationFailed","message":"no"}}');
+      return;
+    }
+    if (status === 403) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 'AuthorizationFailed',
+            message: 'The client does not have authorization to perform action.',
+          },
+        }),
+      );
+      return;
+    }
+    if (req.method === 'POST' && req.url === `${RESOURCE_ID}/listSecrets?api-version=2024-05-01`) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ primaryKey: key, secondaryKey: `${key}-secondary` }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":{"code":"NotFound","message":"not found"}}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let arm: Awaited<ReturnType<typeof startFakeArm>> | undefined;
+let deployment: FakeDeployment | undefined;
+
+beforeEach(() => {
+  arm = undefined;
+  deployment = undefined;
+});
+
+afterEach(async () => {
+  await arm?.close();
+  await deployment?.close();
+});
+
+describe('getSubscriptionKey', () => {
+  it("reads the primary key with listSecrets and the deployer's ARM token", async () => {
+    arm = await startFakeArm('the-primary-key');
+    const credential = fakeCredential(ARM_TOKEN);
+    const key = await getSubscriptionKey({
+      resourceId: RESOURCE_ID,
+      credential,
+      armEndpoint: arm.url,
+    });
+    expect(key).toBe('the-primary-key');
+    expect(arm.requests).toEqual([
+      {
+        method: 'POST',
+        url: `${RESOURCE_ID}/listSecrets?api-version=2024-05-01`,
+        authorization: `Bearer ${ARM_TOKEN}`,
+      },
+    ]);
+    expect(credential.scopes).toEqual(['https://management.azure.com/.default']);
+  });
+
+  it('names the action and roles the user needs when ARM refuses (403)', async () => {
+    arm = await startFakeArm('k', 403);
+    const error = await getSubscriptionKey({
+      resourceId: RESOURCE_ID,
+      credential: fakeCredential(ARM_TOKEN),
+      armEndpoint: arm.url,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'permission_denied' });
+    expect((error as Error).message).toContain(
+      'Microsoft.ApiManagement/service/subscriptions/listSecrets/action',
+    );
+    expect((error as Error).message).toContain('AuthorizationFailed');
+    expect((error as Error).message).not.toContain(ARM_TOKEN);
+  });
+
+  it.each([
+    ['/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/f', 'another resource type'],
+    [`${RESOURCE_ID}/../../../../providers/Microsoft.Storage`, 'a path that climbs out'],
+    [`https://example.com${RESOURCE_ID}`, 'an absolute URL'],
+    [RESOURCE_ID.replace(/smoke$/, '..'), 'a dot-dot subscription name'],
+  ])(
+    'refuses APIM_SUBSCRIPTION_RESOURCE_ID %s (%s) before asking for a token',
+    async (resourceId) => {
+      const credential = fakeCredential(ARM_TOKEN);
+      const error = await getSubscriptionKey({ resourceId, credential }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'invalid_setting' });
+      expect((error as Error).message).toContain('APIM_SUBSCRIPTION_RESOURCE_ID');
+      expect(credential.scopes).toEqual([]);
+    },
+  );
+
+  it('refuses an ARM_ENDPOINT that is plain http off the loopback interface', async () => {
+    const error = await getSubscriptionKey({
+      resourceId: RESOURCE_ID,
+      credential: fakeCredential(ARM_TOKEN),
+      armEndpoint: 'http://management.example.com',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_setting' });
+    expect((error as Error).message).toContain('ARM_ENDPOINT');
+  });
+});
+
+describe('smokeTestFromEnvironment (what postdeploy and npm run smoke-test run)', () => {
+  it('takes its inputs from the azd values, gets the key from ARM, passes, and never prints the key', async () => {
+    deployment = await startFakeDeployment();
+    arm = await startFakeArm(deployment.subscriptionKey);
+    const out: string[] = [];
+    const code = await smokeTestFromEnvironment(
+      {
+        APIM_GATEWAY_URL: deployment.gatewayUrl,
+        APIM_API_PATH: 'api',
+        FUNCTION_APP_URL: deployment.functionUrl,
+        APIM_SUBSCRIPTION_RESOURCE_ID: RESOURCE_ID,
+        APIM_PRINCIPAL_ID: deployment.apimObjectId,
+        API_APP_ROLE: 'Api.Invoke',
+        ARM_ENDPOINT: arm.url,
+      },
+      { credential: fakeCredential(ARM_TOKEN), out: (line) => out.push(line) },
+    );
+    expect(code).toBe(0);
+    expect(out.filter((l) => l.startsWith('PASS '))).toHaveLength(8);
+    expect(out.join('\n')).not.toContain(deployment.subscriptionKey);
+    expect(out.join('\n')).not.toContain(ARM_TOKEN);
+  });
+
+  it('exits 1 when a check fails', async () => {
+    deployment = await startFakeDeployment({ functionOpen: true });
+    arm = await startFakeArm(deployment.subscriptionKey);
+    const out: string[] = [];
+    const code = await smokeTestFromEnvironment(
+      {
+        APIM_GATEWAY_URL: deployment.gatewayUrl,
+        APIM_API_PATH: 'api',
+        FUNCTION_APP_URL: deployment.functionUrl,
+        APIM_SUBSCRIPTION_RESOURCE_ID: RESOURCE_ID,
+        APIM_PRINCIPAL_ID: deployment.apimObjectId,
+        API_APP_ROLE: 'Api.Invoke',
+        ARM_ENDPOINT: arm.url,
+      },
+      { credential: fakeCredential(ARM_TOKEN), out: (line) => out.push(line) },
+    );
+    expect(code).toBe(1);
+    expect(out).toContainEqual(expect.stringMatching(/^FAIL function-rejects-no-token: /));
+  });
+
+  it('names every missing value before calling anything', async () => {
+    const credential = fakeCredential(ARM_TOKEN);
+    const error = await smokeTestFromEnvironment(
+      {
+        APIM_GATEWAY_URL: 'https://apim.example.net',
+        APIM_API_PATH: 'api',
+        API_APP_ROLE: 'Api.Invoke',
+      },
+      { credential, out: () => undefined },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'missing_setting' });
+    expect((error as Error).message).toContain(
+      'FUNCTION_APP_URL, APIM_SUBSCRIPTION_RESOURCE_ID, APIM_PRINCIPAL_ID',
+    );
+    expect(credential.scopes).toEqual([]);
+  });
+
+  it('refuses a plain-http gateway off the loopback interface, since the key would travel in clear', async () => {
+    const error = await smokeTestFromEnvironment(
+      {
+        APIM_GATEWAY_URL: 'http://apim.example.net',
+        APIM_API_PATH: 'api',
+        FUNCTION_APP_URL: 'https://func.example.net',
+        APIM_SUBSCRIPTION_RESOURCE_ID: RESOURCE_ID,
+        APIM_PRINCIPAL_ID: 'b1e2c3d4-1111-4a2b-8c3d-4e5f60718293',
+        API_APP_ROLE: 'Api.Invoke',
+      },
+      { credential: fakeCredential(ARM_TOKEN), out: () => undefined },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_setting' });
+    expect((error as Error).message).toContain('APIM_GATEWAY_URL');
+  });
+});
