@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeGraph } from './fake-graph';
+import { SUBSCRIPTION_ID } from './support';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/scripts/hooks/main.js');
+
+/**
+ * A stand-in for the azd CLI on PATH: `azd auth token` (what AzureDeveloperCliCredential runs)
+ * prints the fake Graph's token, `azd env set` succeeds; every call is logged.
+ */
+const FAKE_AZD = `#!/usr/bin/env node
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync(process.env.FAKE_AZD_LOG, JSON.stringify(args) + '\\n');
+if (args[0] === 'auth' && args[1] === 'token') {
+  process.stdout.write(JSON.stringify({ token: process.env.FAKE_AZD_TOKEN, expiresOn: new Date(Date.now() + 3600e3).toISOString() }));
+} else if (!(args[0] === 'env' && args[1] === 'set' && args.length === 4)) {
+  process.stderr.write('fake azd: unsupported command');
+  process.exit(1);
+}
+`;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let graph: FakeGraph;
+let dir: string;
+let log: string;
+
+beforeEach(async () => {
+  graph = await new FakeGraph().start();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hooks-main-'));
+  writeFileSync(path.join(dir, 'azd'), FAKE_AZD);
+  chmodSync(path.join(dir, 'azd'), 0o755);
+  log = path.join(dir, 'azd.log');
+  writeFileSync(log, '');
+});
+
+afterEach(async () => {
+  await graph.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function runHook(args: string[], values: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: {
+          PATH: [dir, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
+          FAKE_AZD_LOG: log,
+          FAKE_AZD_TOKEN: graph.token,
+          ...values,
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function azdCalls(): string[][] {
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as string[]);
+}
+
+const BASE = () => ({
+  AZURE_ENV_NAME: 'dev',
+  AZURE_SUBSCRIPTION_ID: SUBSCRIPTION_ID,
+  GRAPH_ENDPOINT: graph.url,
+});
+
+describe.skipIf(process.platform === 'win32')(
+  'npm run hooks -- <name> as azd runs it (the fake azd CLI is a POSIX script)',
+  () => {
+    it('preprovision gets the token through AzureDeveloperCliCredential and stores ids with azd env set', async () => {
+      const run = await runHook(['preprovision'], BASE());
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const app = [...graph.apps.values()][0]!;
+      const sets = azdCalls().filter((args) => args[0] === 'env');
+      expect(sets.map((args) => args.slice(2, 3)[0])).toEqual([
+        'API_APP_CLIENT_ID',
+        'API_APP_OBJECT_ID',
+        'API_SP_OBJECT_ID',
+        'API_APP_ROLE_ID',
+        'API_APP_ROLE',
+      ]);
+      expect(sets[0]).toEqual(['env', 'set', 'API_APP_CLIENT_ID', app.appId]);
+      const auth = azdCalls().find((args) => args[0] === 'auth')!;
+      expect(auth).toContain('https://graph.microsoft.com/.default');
+      expect(run.stdout + run.stderr).not.toContain(graph.token);
+
+      // azd passes the stored values to the next run: nothing to write, nothing to store.
+      const stored = Object.fromEntries(sets.map((args) => [args[2]!, args[3]!]));
+      writeFileSync(log, '');
+      graph.requests.length = 0;
+      const again = await runHook(['preprovision'], { ...BASE(), ...stored });
+      expect(again.code).toBe(0);
+      expect(graph.writes()).toEqual([]);
+      expect(azdCalls().filter((args) => args[0] === 'env')).toEqual([]);
+    });
+
+    it('prints the permission message and exits 1 when Graph refuses', async () => {
+      graph.fail({
+        method: 'GET',
+        pathIncludes: 'applications(',
+        status: 403,
+        code: 'Authorization_RequestDenied',
+      });
+      const run = await runHook(['preprovision'], BASE());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('preprovision failed: Microsoft Graph refused to');
+      expect(run.stderr).toContain('Application.ReadWrite.All');
+      expect(run.stdout + run.stderr).not.toContain(graph.token);
+    });
+
+    it('names the missing azd values and exits 1 before asking for a token', async () => {
+      const run = await runHook(['postprovision'], BASE());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('APIM_PRINCIPAL_ID, API_SP_OBJECT_ID, API_APP_ROLE_ID');
+      expect(azdCalls()).toEqual([]);
+      expect(graph.requests).toEqual([]);
+    });
+
+    it('prints the usage and exits 2 for an unknown hook', async () => {
+      const run = await runHook(['postup'], BASE());
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        'Usage: npm run -s hooks -- <preprovision|postprovision|postdeploy|predown>',
+      );
+    });
+  },
+);
