@@ -1,0 +1,170 @@
+targetScope = 'subscription'
+
+metadata description = 'An Azure Functions app that only API Management can call: API Management authenticates with its managed identity, the Function App checks the token with App Service Authentication and in its code.'
+
+import { resourceNames } from 'shared/naming.bicep'
+
+// Parameters
+
+@description('Required. Name of the azd environment (AZURE_ENV_NAME): part of the resource names and the `azd-env-name` tag.')
+@minLength(1)
+@maxLength(64)
+param environmentName string
+
+@description('Required. Azure region of every resource (AZURE_LOCATION). It must offer the Flex Consumption plan and the API Management Consumption tier.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Required. Client id (appId, a GUID) of the Function App\'s Entra ID app registration (API_APP_CLIENT_ID, set by the preprovision hook).')
+@minLength(36)
+@maxLength(36)
+param apiAppClientId string
+
+@description('Required. Value of the app role API Management\'s identity must hold (API_APP_ROLE, set by the preprovision hook).')
+@minLength(1)
+param apiAppRole string
+
+@description('Optional. Email address of the API Management publisher; API Management sends service notifications to it.')
+param apimPublisherEmail string = 'noreply@example.com'
+
+@description('Optional. Name of the API Management publisher, shown in the developer portal and in emails.')
+param apimPublisherName string = 'Functions behind API Management'
+
+// Variables
+
+var names = resourceNames(environmentName, uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+
+// Resources
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: resourceGroup
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  params: {
+    storageAccountName: names.storageAccount
+    deploymentContainerName: names.deploymentContainer
+    location: location
+    tags: tags
+  }
+}
+
+module functionAppIdentity 'modules/identity.bicep' = {
+  name: 'function-app-identity'
+  scope: resourceGroup
+  params: {
+    name: names.functionAppIdentity
+    location: location
+    tags: tags
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac'
+  scope: resourceGroup
+  params: {
+    functionAppPrincipalId: functionAppIdentity.outputs.principalId
+    storageAccountName: storage.outputs.storageAccountName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module apim 'modules/apim.bicep' = {
+  name: 'apim'
+  scope: resourceGroup
+  params: {
+    name: names.apiManagement
+    location: location
+    tags: tags
+    publisherEmail: apimPublisherEmail
+    publisherName: apimPublisherName
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: resourceGroup
+  params: {
+    functionAppName: names.functionApp
+    appServicePlanName: names.appServicePlan
+    location: location
+    tags: tags
+    serviceName: 'api'
+    identityResourceId: functionAppIdentity.outputs.resourceId
+    identityClientId: functionAppIdentity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    apiAppClientId: apiAppClientId
+    apiAppRole: apiAppRole
+    allowedCallerPrincipalId: apim.outputs.principalId
+  }
+  // The host reaches its storage with the identity as soon as it starts: roles first.
+  dependsOn: [
+    rbac
+  ]
+}
+
+module apimApi 'modules/apim-api.bicep' = {
+  name: 'apim-api'
+  scope: resourceGroup
+  params: {
+    apiManagementName: apim.outputs.name
+    functionAppHostName: functionApp.outputs.defaultHostName
+    apiAppClientId: apiAppClientId
+  }
+}
+
+// Outputs: the azd environment values the hooks, the smoke test and the README use. No secrets.
+
+@description('Azure region of the resources.')
+output AZURE_LOCATION string = location
+
+@description('Tenant of the deployment: the tenant whose tokens the Function App accepts.')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('Resource group that holds every resource.')
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+
+@description('Name of the Function App.')
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('URL of the Function App (direct calls must get 401).')
+output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
+
+@description('Name of the API Management service.')
+output APIM_NAME string = apim.outputs.name
+
+@description('Gateway URL of API Management: the public entry point.')
+output APIM_GATEWAY_URL string = apim.outputs.gatewayUrl
+
+@description('Path of the API on the gateway (operations are under <gateway>/<path>/).')
+output APIM_API_PATH string = apimApi.outputs.apiPath
+
+@description('Principal id of API Management\'s managed identity (the postprovision hook assigns it the app role).')
+output APIM_PRINCIPAL_ID string = apim.outputs.principalId
+
+@description('Resource id of the API Management subscription; its keys are read with listSecrets, never output.')
+output APIM_SUBSCRIPTION_RESOURCE_ID string = apimApi.outputs.subscriptionResourceId

@@ -1,0 +1,116 @@
+metadata description = 'What API Management publishes: the Function App backend, the API imported from apim/openapi.yaml with its policy, the named values the policies use, and a product with one active subscription.'
+
+@description('Required. Name of the API Management service (created by apim.bicep).')
+param apiManagementName string
+
+@description('Required. Default host name of the Function App (no scheme).')
+param functionAppHostName string
+
+@description('Required. Client id (appId) of the Function App\'s app registration: the resource API Management asks a token for. Not a secret.')
+@minLength(36)
+@maxLength(36)
+param apiAppClientId string
+
+// The functions are served under /api on the Function App (host.json default route prefix).
+var backendUrl = 'https://${functionAppHostName}/api'
+
+resource apiManagement 'Microsoft.ApiManagement/service@2024-05-01' existing = {
+  name: apiManagementName
+}
+
+// Every {{name}} in apim/policies/*.xml is defined here (test/infra checks it).
+resource apiAppClientIdNamedValue 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = {
+  parent: apiManagement
+  name: 'api-app-client-id'
+  properties: {
+    displayName: 'api-app-client-id'
+    value: apiAppClientId
+    secret: false
+  }
+}
+
+// Selected by the API policy with <set-backend-service backend-id="function-app" />.
+resource functionAppBackend 'Microsoft.ApiManagement/service/backends@2024-05-01' = {
+  parent: apiManagement
+  name: 'function-app'
+  properties: {
+    description: 'The Function App; API Management authenticates with its managed identity (see the API policy).'
+    url: backendUrl
+    protocol: 'http'
+    tls: {
+      validateCertificateChain: true
+      validateCertificateName: true
+    }
+  }
+}
+
+resource api 'Microsoft.ApiManagement/service/apis@2024-05-01' = {
+  parent: apiManagement
+  name: 'functions'
+  properties: {
+    displayName: 'Functions behind API Management'
+    path: 'api'
+    protocols: [
+      'https'
+    ]
+    subscriptionRequired: true
+    serviceUrl: backendUrl
+    format: 'openapi'
+    value: loadTextContent('../../apim/openapi.yaml')
+  }
+
+  resource policy 'policies' = {
+    name: 'policy'
+    properties: {
+      format: 'rawxml'
+      value: loadTextContent('../../apim/policies/api.xml')
+    }
+    // The policy names the backend and the named value: both must exist before it is saved.
+    dependsOn: [
+      apiAppClientIdNamedValue
+      functionAppBackend
+    ]
+  }
+}
+
+resource product 'Microsoft.ApiManagement/service/products@2024-05-01' = {
+  parent: apiManagement
+  name: 'functions'
+  properties: {
+    displayName: 'Functions'
+    description: 'Access to the Functions API. Each subscription is rate limited (apim/policies/product.xml).'
+    subscriptionRequired: true
+    approvalRequired: false
+    state: 'published'
+  }
+
+  resource policy 'policies' = {
+    name: 'policy'
+    properties: {
+      format: 'rawxml'
+      value: loadTextContent('../../apim/policies/product.xml')
+    }
+  }
+
+  resource productApi 'apis' = {
+    name: api.name
+  }
+}
+
+// The subscription whose key clients (and the smoke test, through listSecrets) use.
+resource subscription 'Microsoft.ApiManagement/service/subscriptions@2024-05-01' = {
+  parent: apiManagement
+  name: 'functions-client'
+  properties: {
+    displayName: 'Functions client'
+    scope: product.id
+    state: 'active'
+    allowTracing: false
+  }
+}
+
+@description('Path of the API on the gateway.')
+output apiPath string = api.properties.path
+
+@description('Resource id of the subscription (never its keys: read them with listSecrets when needed).')
+output subscriptionResourceId string = subscription.id

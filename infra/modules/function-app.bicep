@@ -1,0 +1,236 @@
+metadata description = 'The Function App on Flex Consumption: keyless storage and telemetry, hardened transport, no basic publishing credentials, and App Service Authentication that admits only API Management\'s managed identity.'
+
+@description('Required. Name of the Function App.')
+param functionAppName string
+
+@description('Required. Name of the Flex Consumption plan.')
+param appServicePlanName string
+
+@description('Required. Azure region of the plan and the app.')
+param location string
+
+@description('Required. Tags applied to the plan and the app.')
+param tags object
+
+@description('Required. azd service name of the app (`azd-service-name` tag): `azd deploy` finds the app by it.')
+param serviceName string
+
+@description('Required. Resource id of the user-assigned identity the app uses for storage and telemetry.')
+param identityResourceId string
+
+@description('Required. Client id of that identity.')
+param identityClientId string
+
+@description('Required. Blob endpoint of the storage account (`AzureWebJobsStorage__blobServiceUri`).')
+param storageBlobEndpoint string
+
+@description('Required. URL of the blob container that holds the deployed package.')
+param deploymentContainerUrl string
+
+@description('Required. Connection string of Application Insights.')
+param applicationInsightsConnectionString string
+
+@description('Required. Client id (appId) of the app registration that represents the Function App: the token audience.')
+@minLength(36)
+@maxLength(36)
+param apiAppClientId string
+
+@description('Required. App role the caller\'s token must carry (`AUTH_REQUIRED_ROLES`).')
+@minLength(1)
+param apiAppRole string
+
+@description('Required. Principal (object) id of API Management\'s managed identity: the only caller admitted.')
+@minLength(36)
+@maxLength(36)
+param allowedCallerPrincipalId string
+
+@description('Optional. Memory of each instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Optional. Upper bound on the number of instances (and so on the cost of a traffic spike).')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+// The v2 issuer of the tenant, matching the app registration's requestedAccessTokenVersion 2.
+var tokenIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+// A v2 token's `aud` is the client id; the App ID URI is accepted too, as AUTH_AUDIENCES does.
+var tokenAudiences = [
+  apiAppClientId
+  'api://${apiAppClientId}'
+]
+
+resource appServicePlan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: appServicePlanName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
+  name: functionAppName
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: appServicePlan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    publicNetworkAccess: 'Enabled'
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityResourceId
+          }
+        }
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [
+        // Host storage with the identity: no account key anywhere.
+        {
+          name: 'AzureWebJobsStorage__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'AzureWebJobsStorage__clientId'
+          value: identityClientId
+        }
+        {
+          name: 'AzureWebJobsStorage__blobServiceUri'
+          value: storageBlobEndpoint
+        }
+        // Telemetry with an Entra ID token (Application Insights has local auth disabled).
+        {
+          name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+          value: applicationInsightsConnectionString
+        }
+        {
+          name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+          value: 'ClientId=${identityClientId};Authorization=AAD'
+        }
+        // The function code's own token validation (functions/auth/config.ts reads these names).
+        // Issuers and signing keys are derived from the tenant, so AUTH_ISSUERS and AUTH_JWKS_URI
+        // stay unset here.
+        {
+          name: 'AUTH_TENANT_ID'
+          value: tenant().tenantId
+        }
+        {
+          name: 'AUTH_AUDIENCES'
+          value: join(tokenAudiences, ',')
+        }
+        {
+          name: 'AUTH_ALLOWED_CALLER_OBJECT_IDS'
+          value: allowedCallerPrincipalId
+        }
+        {
+          name: 'AUTH_REQUIRED_ROLES'
+          value: apiAppRole
+        }
+        // App Service Authentication accepts tokens from this tenant only.
+        {
+          name: 'WEBSITE_AUTH_AAD_ALLOWED_TENANTS'
+          value: tenant().tenantId
+        }
+      ]
+    }
+  }
+
+  // Deployments use Entra ID (azd sends a token); FTP and SCM basic-auth credentials stay off.
+  resource ftpBasicPublishingCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: {
+      allow: false
+    }
+  }
+
+  resource scmBasicPublishingCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: {
+      allow: false
+    }
+  }
+
+  // App Service Authentication (Easy Auth): a valid Entra ID token of this tenant, for this app
+  // registration, issued to API Management's identity, or 401/403 before the code runs.
+  resource authSettings 'config' = {
+    name: 'authsettingsV2'
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: true
+        unauthenticatedClientAction: 'Return401'
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: apiAppClientId
+            openIdIssuer: tokenIssuer
+          }
+          validation: {
+            allowedAudiences: tokenAudiences
+            defaultAuthorizationPolicy: {
+              allowedPrincipals: {
+                identities: [
+                  allowedCallerPrincipalId
+                ]
+              }
+            }
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+      }
+      httpSettings: {
+        requireHttps: true
+      }
+    }
+  }
+}
+
+@description('Name of the Function App.')
+output name string = functionApp.name
+
+@description('Default host name of the Function App (no scheme).')
+output defaultHostName string = functionApp.properties.defaultHostName

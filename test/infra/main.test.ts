@@ -1,0 +1,172 @@
+/**
+ * infra/main.bicep as azd uses it: parameters from main.parameters.json, the resource group and
+ * names, and the outputs that become azd environment values (exactly these, none secret).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../support/bicep';
+import { TemplateError } from './arm';
+import { AZD_ENV, TENANT_ID, deploy, parametersFor, single, useDeployment } from './deployment';
+
+const deployed = useDeployment();
+
+/** The azd contract: what the hooks, the smoke test and the README read. */
+const EXPECTED_OUTPUTS = [
+  'AZURE_LOCATION',
+  'AZURE_TENANT_ID',
+  'AZURE_RESOURCE_GROUP',
+  'FUNCTION_APP_NAME',
+  'FUNCTION_APP_URL',
+  'APIM_NAME',
+  'APIM_GATEWAY_URL',
+  'APIM_API_PATH',
+  'APIM_PRINCIPAL_ID',
+  'APIM_SUBSCRIPTION_RESOURCE_ID',
+];
+
+describe('main.parameters.json', () => {
+  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID and API_APP_ROLE', () => {
+    const text = fs.readFileSync(path.join(ROOT, 'infra', 'main.parameters.json'), 'utf8');
+    expect([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]).sort()).toEqual(
+      ['API_APP_CLIENT_ID', 'API_APP_ROLE', 'AZURE_ENV_NAME', 'AZURE_LOCATION'].sort(),
+    );
+    expect(parametersFor(AZD_ENV)).toEqual({
+      environmentName: AZD_ENV.AZURE_ENV_NAME,
+      location: AZD_ENV.AZURE_LOCATION,
+      apiAppClientId: AZD_ENV.API_APP_CLIENT_ID,
+      apiAppRole: AZD_ENV.API_APP_ROLE,
+    });
+  });
+
+  it('names only parameters that main.bicep declares, and every required one', (ctx) => {
+    const { template } = deployed(ctx);
+    const declared = template.parameters as Record<string, { defaultValue?: unknown }>;
+    const mapped = Object.keys(parametersFor(AZD_ENV));
+    for (const name of mapped) expect(Object.keys(declared)).toContain(name);
+    const required = Object.entries(declared)
+      .filter(([, p]) => !('defaultValue' in p))
+      .map(([name]) => name);
+    expect(mapped.sort()).toEqual(required.sort());
+  });
+});
+
+describe('parameter validation', () => {
+  it('fails clearly when API_APP_CLIENT_ID is empty (the preprovision hook did not run)', (ctx) => {
+    const { template } = deployed(ctx);
+    const { API_APP_CLIENT_ID: _, ...withoutClientId } = AZD_ENV;
+    expect(() => deploy(template, withoutClientId)).toThrow(
+      new TemplateError("Parameter 'apiAppClientId': length 0 is less than the minimum 36"),
+    );
+  });
+
+  it('fails clearly when API_APP_CLIENT_ID is not GUID-sized', (ctx) => {
+    const { template } = deployed(ctx);
+    expect(() => deploy(template, { ...AZD_ENV, API_APP_CLIENT_ID: 'api://something' })).toThrow(
+      /apiAppClientId/,
+    );
+  });
+
+  it('fails clearly when API_APP_ROLE is empty', (ctx) => {
+    const { template } = deployed(ctx);
+    expect(() => deploy(template, { ...AZD_ENV, API_APP_ROLE: '' })).toThrow(
+      /'apiAppRole': length 0/,
+    );
+  });
+
+  it('describes every parameter the AVM way', (ctx) => {
+    const { template } = deployed(ctx);
+    for (const [name, p] of Object.entries(
+      template.parameters as Record<string, { metadata?: { description?: string } }>,
+    )) {
+      expect(p.metadata?.description, name).toMatch(/^(Required|Optional|Conditional)\. /);
+    }
+  });
+});
+
+describe('resource group and names', () => {
+  it('creates one resource group named after the environment, tagged azd-env-name', (ctx) => {
+    const { deployment } = deployed(ctx);
+    const group = single(deployment, 'Microsoft.Resources/resourceGroups');
+    expect(group.name).toBe(`rg-${AZD_ENV.AZURE_ENV_NAME}`);
+    expect(group.tags).toEqual({ 'azd-env-name': AZD_ENV.AZURE_ENV_NAME });
+    expect(group.location).toBe(AZD_ENV.AZURE_LOCATION);
+  });
+
+  it('tags every taggable resource with azd-env-name', (ctx) => {
+    const { deployment } = deployed(ctx);
+    const tracked = deployment.resources.filter((r) => r.location !== undefined);
+    expect(tracked.length).toBeGreaterThan(5);
+    for (const resource of tracked) {
+      expect(resource.tags['azd-env-name'], resource.id).toBe(AZD_ENV.AZURE_ENV_NAME);
+      expect(resource.location, resource.id).toBe(AZD_ENV.AZURE_LOCATION);
+    }
+  });
+
+  it('derives names deterministically: a rerun updates the same resources, another environment gets others', (ctx) => {
+    const { template, deployment } = deployed(ctx);
+    const names = (d: typeof deployment) => d.resources.map((r) => r.id).sort();
+    expect(names(deploy(template))).toEqual(names(deployment));
+    const other = names(deploy(template, { ...AZD_ENV, AZURE_ENV_NAME: 'another-env' }));
+    for (const id of names(deployment)) {
+      if (!id.includes('/roleDefinitions/')) expect(other).not.toContain(id);
+    }
+  });
+
+  it('fits the naming rules of storage (3-24 lower-case alphanumerics) and API Management (1-50)', (ctx) => {
+    const { deployment } = deployed(ctx);
+    expect(single(deployment, 'Microsoft.Storage/storageAccounts').name).toMatch(
+      /^[a-z0-9]{3,24}$/,
+    );
+    expect(single(deployment, 'Microsoft.ApiManagement/service').name).toMatch(
+      /^[a-zA-Z][a-zA-Z0-9-]{0,49}$/,
+    );
+  });
+});
+
+describe('outputs (azd environment values)', () => {
+  it('are exactly the contract names', (ctx) => {
+    const { template } = deployed(ctx);
+    expect(Object.keys(template.outputs as object).sort()).toEqual([...EXPECTED_OUTPUTS].sort());
+  });
+
+  it('carry the deployed values', (ctx) => {
+    const { deployment } = deployed(ctx);
+    const site = single(deployment, 'Microsoft.Web/sites');
+    const apim = single(deployment, 'Microsoft.ApiManagement/service');
+    const subscription = single(deployment, 'Microsoft.ApiManagement/service/subscriptions');
+    expect(deployment.outputs).toEqual({
+      AZURE_LOCATION: AZD_ENV.AZURE_LOCATION,
+      AZURE_TENANT_ID: TENANT_ID,
+      AZURE_RESOURCE_GROUP: `rg-${AZD_ENV.AZURE_ENV_NAME}`,
+      FUNCTION_APP_NAME: site.name,
+      FUNCTION_APP_URL: `https://${deployment.runtime(site.id).defaultHostName as string}`,
+      APIM_NAME: apim.name,
+      APIM_GATEWAY_URL: deployment.runtime(apim.id).gatewayUrl,
+      APIM_API_PATH: 'api',
+      APIM_PRINCIPAL_ID: deployment.runtime(apim.id).identityPrincipalId,
+      APIM_SUBSCRIPTION_RESOURCE_ID: subscription.id,
+    });
+  });
+
+  it('contain no secrets: plain strings, no list*() call anywhere in the template, no secret-like names', (ctx) => {
+    const { template } = deployed(ctx);
+    for (const [name, output] of Object.entries(
+      template.outputs as Record<string, { type: string }>,
+    )) {
+      expect(output.type, name).toBe('string');
+      expect(name).not.toMatch(/KEY|SECRET|PASSWORD|TOKEN|CONNECTION/i);
+    }
+    // listKeys, listSecrets, listCredentials...: the only way a template can read a key.
+    expect(JSON.stringify(template)).not.toMatch(/\blist[A-Za-z]*\(/);
+  });
+
+  it('every output is documented', (ctx) => {
+    const { template } = deployed(ctx);
+    for (const [name, output] of Object.entries(
+      template.outputs as Record<string, { metadata?: { description?: string } }>,
+    )) {
+      expect(output.metadata?.description, name).toBeTruthy();
+    }
+  });
+});
