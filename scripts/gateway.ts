@@ -13,7 +13,9 @@ import { ensureError } from './gateway/errors';
 import { DEFAULT_LOCAL_SUBSCRIPTION_KEY, gatewayCurl, startGateway } from './gateway/server';
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  const gatewayPort = readPort(env, 'GATEWAY_PORT', DEFAULT_PORTS.GATEWAY_PORT);
+  const gatewayPort = readPort(env, 'GATEWAY_PORT', DEFAULT_PORTS.GATEWAY_PORT, {
+    allowZero: true,
+  });
   const functionsPort = readPort(env, 'FUNCTIONS_PORT', DEFAULT_PORTS.FUNCTIONS_PORT);
   const identityPort = readPort(env, 'IDENTITY_PORT', DEFAULT_PORTS.IDENTITY_PORT);
 
