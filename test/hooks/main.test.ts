@@ -138,6 +138,16 @@ describe.skipIf(process.platform === 'win32')(
       expect(graph.requests).toEqual([]);
     });
 
+    it('postdeploy runs the smoke test, which names the deployment values it lacks', async () => {
+      const run = await runHook(['postdeploy'], BASE());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'postdeploy failed: The smoke test needs APIM_GATEWAY_URL, APIM_API_PATH, FUNCTION_APP_URL, ' +
+          'APIM_SUBSCRIPTION_RESOURCE_ID, APIM_PRINCIPAL_ID, API_APP_ROLE',
+      );
+      expect(azdCalls()).toEqual([]);
+    });
+
     it('prints the usage and exits 2 for an unknown hook', async () => {
       const run = await runHook(['postup'], BASE());
       expect(run.code).toBe(2);
