@@ -52,7 +52,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
       : `[gateway] subscription key: ${DEFAULT_LOCAL_SUBSCRIPTION_KEY} (local default; set LOCAL_SUBSCRIPTION_KEY to change it)`,
   );
   console.log(
-    `[gateway] try: ${gatewayCurl(gateway.url, fromEnv ? '<LOCAL_SUBSCRIPTION_KEY>' : subscriptionKey)}`,
+    `[gateway] try: ${gatewayCurl(gateway.url, fromEnv ? { variable: 'LOCAL_SUBSCRIPTION_KEY' } : subscriptionKey)}`,
   );
 
   const stop = (): void => {

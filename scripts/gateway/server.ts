@@ -339,11 +339,18 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A ready-to-paste call through the gateway (POSIX shell quoting). */
+/**
+ * A ready-to-paste call through the gateway (POSIX shell). Give `{ variable }` to reference the key
+ * through an environment variable instead of printing it.
+ */
 export function gatewayCurl(
   gatewayUrl: string,
-  subscriptionKey: string,
+  subscriptionKey: string | { readonly variable: string },
   operation = 'whoami',
 ): string {
-  return `curl -i -H ${shellQuote(`Ocp-Apim-Subscription-Key: ${subscriptionKey}`)} ${gatewayUrl}/${API_PATH}/${operation}`;
+  const header =
+    typeof subscriptionKey === 'string'
+      ? shellQuote(`Ocp-Apim-Subscription-Key: ${subscriptionKey}`)
+      : `"Ocp-Apim-Subscription-Key: $${subscriptionKey.variable}"`;
+  return `curl -i -H ${header} ${gatewayUrl}/${API_PATH}/${operation}`;
 }

@@ -356,7 +356,12 @@ describe('start-up', () => {
     backendSawNoKey();
   });
 
-  it('prints a curl that quotes the key for the shell', () => {
+  it('prints a curl that quotes the key for the shell, or names its variable', () => {
+    expect(
+      gatewayCurl('http://127.0.0.1:7073', { variable: 'LOCAL_SUBSCRIPTION_KEY' }, 'hello'),
+    ).toBe(
+      'curl -i -H "Ocp-Apim-Subscription-Key: $LOCAL_SUBSCRIPTION_KEY" http://127.0.0.1:7073/api/hello',
+    );
     expect(gatewayCurl('http://127.0.0.1:7073', "it's")).toBe(
       `curl -i -H 'Ocp-Apim-Subscription-Key: it'\\''s' http://127.0.0.1:7073/api/whoami`,
     );
