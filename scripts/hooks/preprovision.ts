@@ -215,10 +215,13 @@ async function ensureServicePrincipal(
  * its uniqueName) and service principal, and stores their ids in the azd environment.
  */
 export async function preprovision(context: HookContext): Promise<ApiRegistration> {
-  const settings = requireValues(context.values, 'preprovision', [
-    'AZURE_ENV_NAME',
-    'AZURE_SUBSCRIPTION_ID',
-  ]);
+  const settings = requireValues(
+    context.values,
+    'preprovision',
+    ['AZURE_ENV_NAME', 'AZURE_SUBSCRIPTION_ID'],
+    'azd sets them once an environment and a subscription are chosen: run `azd up`, or first ' +
+      '`azd env set AZURE_SUBSCRIPTION_ID <subscription id>` when you run `azd provision` on a new environment.',
+  );
   const uniqueName = applicationUniqueName(settings.AZURE_ENV_NAME, settings.AZURE_SUBSCRIPTION_ID);
   const desired: DesiredApplication = {
     displayName: applicationDisplayName(settings.AZURE_ENV_NAME),

@@ -114,7 +114,7 @@ describe.skipIf(process.platform === 'win32')(
       expect(again.code).toBe(0);
       expect(graph.writes()).toEqual([]);
       expect(azdCalls().filter((args) => args[0] === 'env')).toEqual([]);
-    });
+    }, 60_000);
 
     it('prints the permission message and exits 1 when Graph refuses', async () => {
       graph.fail({
