@@ -1,0 +1,178 @@
+/**
+ * azure.yaml: valid against the azd schema, the `api` service, and thin hooks that install the
+ * packages only when node_modules is missing and then run one TypeScript entry point.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Ajv2019 from 'ajv/dist/2019';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT } from '../support/bicep';
+
+const SCHEMA_PATH = path.resolve(ROOT, '..', 'shared', 'azd-schema', 'azure.yaml.json');
+const HOOK_NAMES = ['preprovision', 'postprovision', 'postdeploy', 'predown'] as const;
+
+interface HookConfig {
+  shell?: string;
+  run?: string;
+}
+interface AzureYaml {
+  name: string;
+  infra?: { provider?: string; path?: string; module?: string };
+  services: Record<
+    string,
+    { project: string; language: string; host: string; remoteBuild?: boolean }
+  >;
+  hooks: Record<string, { posix?: HookConfig; windows?: HookConfig }>;
+}
+
+const text = fs.readFileSync(path.join(ROOT, 'azure.yaml'), 'utf8');
+const azureYaml = parse(text) as AzureYaml;
+
+/** Every `$ref` of the schema that points outside it. */
+function externalRefs(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const item of node) externalRefs(item, found);
+  else if (node !== null && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string' && /^https?:/.test(value)) found.add(value);
+      else externalRefs(value, found);
+    }
+  }
+  return found;
+}
+
+const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
+
+function validator() {
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  // The schema refers to azd extension schemas that only apply to `host: azure.ai.*` and
+  // `microsoft.foundry` services and are not available offline: accept anything there.
+  for (const ref of externalRefs(schema)) ajv.addSchema({ $id: ref }, ref);
+  return ajv.compile(schema);
+}
+
+describe('azure.yaml against the azd schema (draft 2019-09)', () => {
+  it('refers outside itself only to azd extension schemas (not used by this project)', () => {
+    const refs = [...externalRefs(schema)];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) {
+      expect(ref).toMatch(
+        /^https:\/\/raw\.githubusercontent\.com\/Azure\/azure-dev\/main\/cli\/azd\/extensions\//,
+      );
+    }
+    expect(Object.values(azureYaml.services).map((s) => s.host)).toEqual(['function']);
+  });
+
+  it('is valid', () => {
+    const validate = validator();
+    const valid = validate(azureYaml);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('the schema is strict enough to reject a broken file', () => {
+    const validate = validator();
+    expect(validate({ ...azureYaml, services: { api: { project: '.', language: 'ts' } } })).toBe(
+      false,
+    );
+    expect(
+      validate({ ...azureYaml, hooks: { preprovision: { posix: { shell: 'bash', run: 'x' } } } }),
+    ).toBe(false);
+  });
+});
+
+describe('azure.yaml contents', () => {
+  it('deploys infra/main.bicep', () => {
+    expect(azureYaml.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
+    expect(fs.existsSync(path.join(ROOT, 'infra', 'main.bicep'))).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, 'infra', 'main.parameters.json'))).toBe(true);
+  });
+
+  it('has one service, api: this folder, TypeScript, on Azure Functions, built remotely', () => {
+    expect(azureYaml.services).toEqual({
+      api: { project: '.', language: 'ts', host: 'function', remoteBuild: true },
+    });
+  });
+
+  it('has exactly the hooks preprovision, postprovision, postdeploy and predown', () => {
+    expect(Object.keys(azureYaml.hooks).sort()).toEqual([...HOOK_NAMES].sort());
+  });
+
+  it.each(HOOK_NAMES)(
+    '%s: thin posix (sh) and windows (pwsh) wrappers over `npm run -s hooks -- <name>`',
+    (name) => {
+      const hook = azureYaml.hooks[name]!;
+      expect(hook.posix?.shell).toBe('sh');
+      expect(hook.windows?.shell).toBe('pwsh');
+      for (const run of [hook.posix?.run, hook.windows?.run]) {
+        expect(run).toContain(`npm run -s hooks -- ${name}`);
+        expect(run).toMatch(/node_modules/);
+        expect(run).toContain('npm ci --no-audit --no-fund');
+      }
+    },
+  );
+
+  it('the hooks script exists in package.json', () => {
+    const scripts = (
+      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.hooks).toBeDefined();
+  });
+});
+
+describe.runIf(process.platform !== 'win32')('the posix hook wrapper, run by sh', () => {
+  let dir: string;
+  let log: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'azd-hook-'));
+    log = path.join(dir, 'npm.log');
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    // A stand-in npm that records its arguments and fails when told to.
+    fs.writeFileSync(
+      path.join(bin, 'npm'),
+      `#!/bin/sh\necho "$*" >> "${log}"\ncase "$1" in ci) exit "\${FAKE_NPM_CI_EXIT:-0}";; *) exit "\${FAKE_NPM_RUN_EXIT:-0}";; esac\n`,
+      { mode: 0o755 },
+    );
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function runPosix(name: string, env: Record<string, string> = {}) {
+    const script = azureYaml.hooks[name]!.posix!.run!;
+    const result = spawnSync('sh', ['-c', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, ...env },
+    });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+    return { status: result.status, calls };
+  }
+
+  it('installs when node_modules is missing, then runs the hook', () => {
+    expect(runPosix('preprovision')).toEqual({
+      status: 0,
+      calls: ['ci --no-audit --no-fund', 'run -s hooks -- preprovision'],
+    });
+  });
+
+  it('does not install when node_modules exists', () => {
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    expect(runPosix('postdeploy')).toEqual({ status: 0, calls: ['run -s hooks -- postdeploy'] });
+  });
+
+  it('stops (non-zero) without running the hook when the install fails', () => {
+    const { status, calls } = runPosix('postprovision', { FAKE_NPM_CI_EXIT: '7' });
+    expect(status).not.toBe(0);
+    expect(calls).toEqual(['ci --no-audit --no-fund']);
+  });
+
+  it("returns the hook's failure to azd", () => {
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    expect(runPosix('predown', { FAKE_NPM_RUN_EXIT: '1' }).status).toBe(1);
+  });
+});
