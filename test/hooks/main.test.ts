@@ -1,29 +1,12 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeAzd, type FakeAzd } from '../support/fake-azd';
 import { FakeGraph } from './fake-graph';
 import { SUBSCRIPTION_ID } from './support';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/scripts/hooks/main.js');
-
-/**
- * A stand-in for the azd CLI on PATH: `azd auth token` (what AzureDeveloperCliCredential runs)
- * prints the fake Graph's token, `azd env set` succeeds; every call is logged.
- */
-const FAKE_AZD = `#!/usr/bin/env node
-const fs = require('node:fs');
-const args = process.argv.slice(2);
-fs.appendFileSync(process.env.FAKE_AZD_LOG, JSON.stringify(args) + '\\n');
-if (args[0] === 'auth' && args[1] === 'token') {
-  process.stdout.write(JSON.stringify({ token: process.env.FAKE_AZD_TOKEN, expiresOn: new Date(Date.now() + 3600e3).toISOString() }));
-} else if (!(args[0] === 'env' && args[1] === 'set' && args.length === 4)) {
-  process.stderr.write('fake azd: unsupported command');
-  process.exit(1);
-}
-`;
 
 interface Run {
   code: number;
@@ -32,21 +15,16 @@ interface Run {
 }
 
 let graph: FakeGraph;
-let dir: string;
-let log: string;
+let azd: FakeAzd;
 
 beforeEach(async () => {
   graph = await new FakeGraph().start();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'hooks-main-'));
-  writeFileSync(path.join(dir, 'azd'), FAKE_AZD);
-  chmodSync(path.join(dir, 'azd'), 0o755);
-  log = path.join(dir, 'azd.log');
-  writeFileSync(log, '');
+  azd = createFakeAzd();
 });
 
 afterEach(async () => {
   await graph.close();
-  rmSync(dir, { recursive: true, force: true });
+  azd.remove();
 });
 
 function runHook(args: string[], values: Record<string, string>): Promise<Run> {
@@ -57,12 +35,7 @@ function runHook(args: string[], values: Record<string, string>): Promise<Run> {
       {
         cwd: ROOT,
         timeout: 60_000,
-        env: {
-          PATH: [dir, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
-          FAKE_AZD_LOG: log,
-          FAKE_AZD_TOKEN: graph.token,
-          ...values,
-        },
+        env: { ...azd.env(graph.token), ...values },
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -73,10 +46,7 @@ function runHook(args: string[], values: Record<string, string>): Promise<Run> {
 }
 
 function azdCalls(): string[][] {
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as string[]);
+  return azd.calls();
 }
 
 const BASE = () => ({
@@ -108,7 +78,7 @@ describe.skipIf(process.platform === 'win32')(
 
       // azd passes the stored values to the next run: nothing to write, nothing to store.
       const stored = Object.fromEntries(sets.map((args) => [args[2]!, args[3]!]));
-      writeFileSync(log, '');
+      azd.clear();
       graph.requests.length = 0;
       const again = await runHook(['preprovision'], { ...BASE(), ...stored });
       expect(again.code).toBe(0);
