@@ -85,7 +85,8 @@ describe('npm run gateway', () => {
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not started:\n${output}`)), 15_000);
         child.stdout.on('data', () => {
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          // The last start-up line is the curl; wait for it, not just the first one.
+          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*try: curl/.exec(output);
           if (match) {
             clearTimeout(timer);
             resolve(match[1]!);
