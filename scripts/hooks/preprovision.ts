@@ -116,6 +116,7 @@ async function createApplication(
   graph: GraphClient,
   uniqueName: string,
   desired: DesiredApplication,
+  sleep?: (ms: number) => Promise<void>,
 ): Promise<Application> {
   let response: RestResponse;
   try {
@@ -123,12 +124,12 @@ async function createApplication(
       method: 'PATCH',
       path: applicationByUniqueNamePath(uniqueName),
       headers: { prefer: 'create-if-missing' },
+      // Only what is safe to write over an existing registration, should one appear meanwhile;
+      // the role, token version and identifier URI follow in one PATCH (planApplicationUpdate).
       body: {
         displayName: desired.displayName,
         notes: desired.notes,
         signInAudience: SIGN_IN_AUDIENCE,
-        api: { requestedAccessTokenVersion: ACCESS_TOKEN_VERSION },
-        appRoles: [desiredRole(desired.roleId)],
       },
       expect: [201, 204],
       permission: GRAPH_PERMISSIONS.manageApplication,
@@ -149,15 +150,25 @@ async function createApplication(
   if (status === 201 && body && typeof body === 'object') {
     return body as Application;
   }
-  // 204: another run created it between our lookup and this call; read what is there.
-  const found = await findApplication(graph, uniqueName);
-  if (!found) {
-    throw new HookError(
-      'invalid_response',
-      `Microsoft Graph reported the app registration ${uniqueName} as existing but then did not find it.`,
-    );
-  }
-  return found;
+  // 204: it exists although the lookup did not find it (created by a concurrent run, or not yet
+  // replicated to the replica that answered the lookup); read it, waiting for replication.
+  return retryWhile(
+    async () => {
+      const found = await findApplication(graph, uniqueName);
+      if (!found) {
+        throw new HookError(
+          'invalid_response',
+          `Microsoft Graph reported the app registration ${uniqueName} as existing but did not return it.`,
+        );
+      }
+      return found;
+    },
+    (error) =>
+      error instanceof HookError &&
+      !(error instanceof RestError) &&
+      error.code === 'invalid_response',
+    { sleep },
+  );
 }
 
 async function ensureServicePrincipal(
@@ -234,7 +245,7 @@ export async function preprovision(context: HookContext): Promise<ApiRegistratio
   if (app) {
     context.log(`App registration ${uniqueName} exists (appId ${app.appId}).`);
   } else {
-    app = await createApplication(graph, uniqueName, desired);
+    app = await createApplication(graph, uniqueName, desired, context.sleep);
     context.log(`Created app registration ${uniqueName} (appId ${app.appId}).`);
   }
 

@@ -62,12 +62,16 @@ describe('preprovision, first run', () => {
       `PATCH /v1.0/applications/${app.id}`,
       `PATCH /v1.0/servicePrincipals(appId='${app.appId}') create-if-missing`,
     ]);
-    expect(graph.writes()[0]!.body).toMatchObject({
+    expect(graph.writes()[0]!.body).toEqual({
       displayName: 'Functions behind APIM API (dev)',
+      notes: expect.stringContaining('"dev"'),
       signInAudience: 'AzureADMyOrg',
-      api: { requestedAccessTokenVersion: 2 },
     });
-    expect(graph.writes()[1]!.body).toEqual({ identifierUris: [`api://${app.appId}`] });
+    expect(graph.writes()[1]!.body).toEqual({
+      api: { requestedAccessTokenVersion: 2 },
+      identifierUris: [`api://${app.appId}`],
+      appRoles: [expect.objectContaining({ id: appRoleId(UNIQUE_NAME), value: 'Api.Invoke' })],
+    });
     expect(graph.writes()[2]!.body).toEqual({ appRoleAssignmentRequired: true });
   });
 
@@ -81,6 +85,24 @@ describe('preprovision, first run', () => {
       true,
     );
     expect([...run.logs, ...run.warnings].join('\n')).not.toContain(graph.token);
+  });
+
+  it('reads a registration that the lookup missed but the upsert found, and creates no second one', async () => {
+    const existing = graph.addApplication({ uniqueName: UNIQUE_NAME, displayName: 'old name' });
+    graph.fail({
+      method: 'GET',
+      pathIncludes: 'applications(uniqueName=',
+      status: 404,
+      code: 'Request_ResourceNotFound',
+      times: 2,
+    });
+    const run = hookRun(graph);
+    const result = await preprovision(run.context);
+    expect(result.API_APP_OBJECT_ID).toBe(existing.id);
+    expect(graph.apps.size).toBe(1);
+    expect(existing.displayName).toBe('Functions behind APIM API (dev)');
+    expect(existing.identifierUris).toEqual([`api://${existing.appId}`]);
+    expect(run.sleeps).toEqual([2000]);
   });
 
   it('waits for replication when the new registration is not found at once', async () => {
