@@ -86,7 +86,7 @@ async function startHost(
       20_000,
     );
     const check = (): void => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)\r?\n/.exec(output); // the whole line
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
