@@ -74,12 +74,33 @@ describe('parameter validation', () => {
     );
   });
 
-  it('describes every parameter the AVM way', (ctx) => {
+  it('describes every parameter of main.bicep and of every module the AVM way', (ctx) => {
     const { template } = deployed(ctx);
-    for (const [name, p] of Object.entries(
-      template.parameters as Record<string, { metadata?: { description?: string } }>,
-    )) {
-      expect(p.metadata?.description, name).toMatch(/^(Required|Optional|Conditional)\. /);
+    const templates: [string, Record<string, unknown>][] = [['main', template]];
+    const resources = template.resources as Record<
+      string,
+      { type: string; properties: { template: Record<string, unknown> } }
+    >;
+    for (const [key, resource] of Object.entries(resources)) {
+      if (resource.type === 'Microsoft.Resources/deployments') {
+        templates.push([key, resource.properties.template]);
+      }
+    }
+    expect(templates.length).toBeGreaterThan(5);
+    for (const [where, t] of templates) {
+      const parameters = Object.entries(
+        (t.parameters ?? {}) as Record<string, { metadata?: { description?: string } }>,
+      );
+      for (const [name, p] of parameters) {
+        expect(p.metadata?.description, `${where}: ${name}`).toMatch(
+          /^(Required|Optional|Conditional)\. /,
+        );
+      }
+      const outputs = Object.entries(
+        (t.outputs ?? {}) as Record<string, { metadata?: { description?: string } }>,
+      );
+      for (const [name, o] of outputs)
+        expect(o.metadata?.description, `${where}: output ${name}`).toBeTruthy();
     }
   });
 });
