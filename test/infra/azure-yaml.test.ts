@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from '../support/bicep';
 
-const SCHEMA_PATH = path.resolve(ROOT, '..', 'shared', 'azd-schema', 'azure.yaml.json');
+const SCHEMA_PATH = path.join(__dirname, 'azd-schema', 'azure.yaml.json');
 const HOOK_NAMES = ['preprovision', 'postprovision', 'postdeploy', 'predown'] as const;
 
 interface HookConfig {
