@@ -3,6 +3,7 @@ import {
   HttpMethod,
   HttpRequest,
   HttpResponse,
+  HttpResponseInit,
   InvocationContext,
 } from '@azure/functions';
 import type { Cookie } from '@azure/functions';
@@ -393,8 +394,16 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     let response: HttpResponse;
     let bytes: Buffer;
     try {
-      const result = await registration.handler(request, context);
-      response = isHttpResponse(result) ? result : new HttpResponse(result);
+      const result: unknown = await registration.handler(request, context);
+      if (result !== undefined && result !== null && typeof result !== 'object') {
+        // What @azure/functions itself says of such a result under the Functions host.
+        throw new TypeError(
+          'The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".',
+        );
+      }
+      response = isHttpResponse(result)
+        ? result
+        : new HttpResponse(result as HttpResponseInit | undefined);
       bytes = Buffer.from(await response.arrayBuffer());
     } catch (error) {
       const detail =

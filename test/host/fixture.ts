@@ -58,6 +58,7 @@ secureHttp('throws', { methods: ['GET'], route: 'throws', handler: () => { throw
 secureHttp('rejects', { methods: ['GET'], route: 'rejects', handler: async () => { await Promise.resolve(); throw new TypeError('async boom'); } });
 secureHttp('bad-status', { methods: ['GET'], route: 'bad-status', handler: () => ({ status: 99 }) });
 secureHttp('nothing', { methods: ['GET'], route: 'nothing', handler: () => undefined });
+secureHttp('text-result', { methods: ['GET'], route: 'text-result', handler: () => 'just text' });
 `,
   'items.js': `
 const { secureHttp } = require('./auth/register');

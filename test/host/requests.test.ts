@@ -114,7 +114,7 @@ describe('the response a client gets', () => {
     expect(await accepted.text()).toBe('');
   });
 
-  it('answers 200 with an empty body when a handler returns nothing', async () => {
+  it('answers 200 with an empty body when a handler returns nothing (a choice of the built-in host)', async () => {
     const response = await fetch(`${host.url}/api/nothing`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
@@ -158,6 +158,7 @@ describe('a failing handler', () => {
     ['throws', 'Error: boom'],
     ['rejects', 'TypeError: async boom'],
     ['bad-status', 'RangeError'],
+    ['text-result', 'The HTTP response must be an object'],
   ])(
     '%s -> 500 generic problem, error logged without request headers, host alive',
     async (route, logged) => {

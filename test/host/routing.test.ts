@@ -37,6 +37,7 @@ describe('routing', () => {
         'response',
         'special',
         'submit',
+        'text-result',
         'throws',
       ].sort(),
     );
