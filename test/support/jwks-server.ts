@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type JwksBehaviour =
-  | { kind: 'keys'; keys: Record<string, unknown>[] }
+  | { kind: 'keys'; keys: readonly Record<string, unknown>[] }
   | { kind: 'status'; status: number }
   | { kind: 'body'; body: string }
   | { kind: 'hang' }
