@@ -40,6 +40,8 @@ async function environment(extra: Record<string, string> = {}) {
   const env = cleanEnv({
     IDENTITY_PORT: String(identityPort),
     FUNCTIONS_PORT: String(functionsPort),
+    // Every service npm start runs gets a free port, so parallel test files never collide.
+    GATEWAY_PORT: String(await freePort()),
     IDENTITY_KEYS_FILE: path.join(dir, 'keys.json'),
     LOCAL_FUNCTION_HOST: 'builtin',
     ...extra,
