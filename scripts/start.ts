@@ -1,11 +1,17 @@
 /**
- * `npm start` (after the build): the identity stand-in and the function app, wired to trust each
- * other, until Ctrl-C. The function app runs under Core Tools (`func start`) when it is installed,
- * else in the built-in host (scripts/serve.ts). Each service is one entry of the list below.
+ * `npm start` (after the build): the identity stand-in, the function app and the gateway (in place
+ * of API Management), wired to trust each other, until Ctrl-C. The function app runs under Core
+ * Tools (`func start`) when it is installed, else in the built-in host (scripts/serve.ts). Each
+ * service is one entry of the list below.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { DEFAULT_PORTS, LOCAL_TENANT_ID, localFunctionAppSettings } from './local/environment';
+import {
+  DEFAULT_PORTS,
+  LOCAL_TENANT_ID,
+  identityUrls,
+  localFunctionAppSettings,
+} from './local/environment';
 import { findProjectRoot, identityKeysFile } from './local/paths';
 import { LOOPBACK, readPort } from './local/ports';
 import {
@@ -17,6 +23,7 @@ import {
   runServices,
   spawnService,
 } from './local/services';
+import { DEFAULT_LOCAL_SUBSCRIPTION_KEY, gatewayCurl, startGateway } from './gateway/server';
 import { openFileKeyStore } from './identity/keys';
 import { startIdentityServer } from './identity/server';
 import { TokenVersion, parseTokenVersion } from './identity/tokens';
@@ -59,6 +66,9 @@ async function main(): Promise<number> {
   const projectRoot = findProjectRoot();
   const identityPort = readPortOrUsage(env, 'IDENTITY_PORT');
   const functionsPort = readPortOrUsage(env, 'FUNCTIONS_PORT');
+  const gatewayPort = readPortOrUsage(env, 'GATEWAY_PORT');
+  const subscriptionKeyFromEnv = env.LOCAL_SUBSCRIPTION_KEY?.trim();
+  const subscriptionKey = subscriptionKeyFromEnv || DEFAULT_LOCAL_SUBSCRIPTION_KEY;
   const tokenVersion = readTokenVersion(env);
   const choice = readChoice(env);
   const keysFile = identityKeysFile(env, projectRoot);
@@ -67,6 +77,7 @@ async function main(): Promise<number> {
 
   const identityUrl = `http://${LOOPBACK}:${identityPort}`;
   const functionsUrl = `http://${LOOPBACK}:${functionsPort}`;
+  const gatewayUrl = `http://${LOOPBACK}:${gatewayPort}`;
   const coreTools = choice === 'builtin' ? undefined : findCoreTools(projectRoot, env);
   if (choice === 'func' && !coreTools) {
     throw new UsageError(
@@ -153,7 +164,38 @@ async function main(): Promise<number> {
           script: 'serve',
           env: { ...functionAppEnv, PORT: String(functionsPort) },
         }),
-    // The local gateway (scripts/gateway.ts) joins the list here.
+    {
+      name: 'gateway',
+      port: gatewayPort,
+      portVariable: 'GATEWAY_PORT',
+      readyUrl: `${gatewayUrl}/`,
+      start: async () => {
+        // authentication-managed-identity gets its token as on App Service: ManagedIdentityCredential
+        // reads these from this process's environment (the function app's copy was taken above).
+        process.env.IDENTITY_ENDPOINT = identityUrls(identityUrl).managedIdentityEndpoint('apim');
+        process.env.IDENTITY_HEADER = identityHeader;
+        const gateway = await startGateway({
+          port: gatewayPort,
+          portVariable: 'GATEWAY_PORT',
+          apimDir: path.join(projectRoot, 'apim'),
+          functionsBaseUrl: functionsUrl,
+          subscriptionKey,
+          log: (line) => consoleOutput.out(`[gateway] ${line}`),
+        });
+        return inProcessService('gateway', () => gateway.close());
+      },
+      describe: () => [
+        '',
+        `  gateway            ${gatewayUrl}/api/  (in place of API Management; runs apim/policies/*.xml)`,
+        '',
+        `Call it as a client of API Management would, with the subscription key (${
+          subscriptionKeyFromEnv
+            ? 'LOCAL_SUBSCRIPTION_KEY'
+            : 'a local default; set LOCAL_SUBSCRIPTION_KEY to choose one'
+        }):`,
+        `  ${gatewayCurl(gatewayUrl, subscriptionKeyFromEnv ? { variable: 'LOCAL_SUBSCRIPTION_KEY' } : subscriptionKey)}`,
+      ],
+    },
   ];
 
   const code = await runServices(services);
