@@ -27,7 +27,7 @@ const DEFAULTS = {
   fetchTimeoutMs: 5_000,
   maxResponseBytes: 256 * 1024,
   refreshIntervalMs: 6 * 60 * 60 * 1000,
-  unknownKeyCooldownMs: 30_000,
+  unknownKeyCooldownMs: 10_000,
   failureCooldownMs: 5_000,
 };
 
