@@ -13,8 +13,8 @@ import { parse as parseYaml } from 'yaml';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const APIM_DIR = path.join(ROOT, 'apim');
 export const POLICY_FILES = ['policies/api.xml', 'policies/product.xml'] as const;
-/** The policy schemas, outside the repository (see the README in that folder). */
-export const SCHEMA_DIR = path.resolve(ROOT, '..', 'shared', 'apim-policy-schemas');
+/** APIM policy XSDs, vendored with their licence and provenance (see policy-schemas/README.md). */
+export const SCHEMA_DIR = path.join(__dirname, 'policy-schemas');
 
 export const SECTIONS = ['inbound', 'backend', 'outbound', 'on-error'] as const;
 export const API_CLIENT_ID_NAMED_VALUE = '{{api-app-client-id}}';

@@ -17,6 +17,8 @@ export default function build(): void {
   if (result.status === 2) {
     console.warn('tsc reported type errors (see above); running the tests on the emitted code.');
   } else if (result.status !== 0) {
-    throw new Error(`Building the app failed (tsc exit ${String(result.status ?? result.signal)}).`);
+    throw new Error(
+      `Building the app failed (tsc exit ${String(result.status ?? result.signal)}).`,
+    );
   }
 }
