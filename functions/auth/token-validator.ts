@@ -140,12 +140,21 @@ export function bearerToken(authorization: string | null | undefined): string {
  */
 export function signingKeyId(token: string): string {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) {
+  const [encodedHeader] = parts;
+  // The payload and signature are checked for form by jwt.verify (jws), which reads the whole
+  // token anyway; here only what decides the key lookup is read.
+  if (
+    parts.length !== 3 ||
+    !encodedHeader ||
+    !BASE64URL.test(encodedHeader) ||
+    !parts[1] ||
+    !parts[2]
+  ) {
     throw new AuthError('malformed_token', 'The token is not a signed JWT in compact form.');
   }
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(parts[0] as string, 'base64url').toString('utf8'));
+    header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
   } catch {
     throw new AuthError('malformed_token', 'The token header is not valid JSON.');
   }
