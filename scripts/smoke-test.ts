@@ -32,7 +32,7 @@ export interface SmokeOptions {
   readonly now?: () => number;
   /**
    * How long the checks through API Management keep retrying while the role assignment and
-   * API Management's token propagate (REFERENCE section 1). Default 10 minutes.
+   * API Management's cached managed identity token propagate. Default 10 minutes.
    */
   readonly propagationTimeoutMs?: number;
   readonly initialRetryDelayMs?: number;
@@ -51,7 +51,7 @@ export interface CheckResult {
 export interface SmokeReport {
   readonly ok: boolean;
   readonly results: readonly CheckResult[];
-  /** What the run showed about the open questions of REFERENCE section 3. */
+  /** What the run showed about Easy Auth: does it forward the token, does it block on Flex Consumption. */
   readonly findings: readonly string[];
 }
 

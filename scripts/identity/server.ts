@@ -43,7 +43,7 @@ export interface IdentityServer {
   close(): Promise<void>;
 }
 
-/** The App Service managed identity protocol version that @azure/identity speaks (REFERENCE section 6). */
+/** The App Service managed identity protocol version that @azure/identity speaks. */
 export const MANAGED_IDENTITY_API_VERSION = '2019-08-01';
 
 const ACCEPTED_RESOURCES = new Set(
