@@ -89,7 +89,8 @@ export function requireLocalIdentity(name: string): LocalIdentity {
 /**
  * Issues access tokens shaped like the ones Entra ID issues to a managed identity for the local app
  * registration (see the Microsoft identity platform's access token claims reference): RS256 with
- * `kid` (v1 also `x5t`), app-only claims, no `scp`, no `idtyp` (an optional claim in Entra), `roles` only when the identity holds one.
+ * `kid` (v1 also `x5t`), app-only claims, no `scp`, no `idtyp` (an optional claim in Entra),
+ * `roles` only when the identity holds one.
  */
 export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const urls = identityUrls(options.baseUrl);
