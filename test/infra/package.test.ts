@@ -64,6 +64,12 @@ describe('the deployment package', () => {
     }
   });
 
+  it('prunes the build tools and Core Tools after the remote build (Oryx runs build:azure after build)', () => {
+    // Oryx installs everything, devDependencies and optional ones included (Core Tools downloads
+    // its binary there), runs `build`, then `build:azure`: what ships is the runtime set only.
+    expect(packageJson.scripts['build:azure']).toBe('npm prune --omit=dev --omit=optional');
+  });
+
   it('holds every source file of the app, and nothing from dist, node_modules or local settings', () => {
     const sources = packageFiles(path.join(ROOT, 'functions'), rules).map((f) => `functions/${f}`);
     expect(sources.length).toBeGreaterThan(0);
