@@ -229,14 +229,16 @@ export async function startIdentityServer(
     }
     const [tenant, ...rest] = segments;
     const path = rest.join('/');
-    const known: Record<string, () => Reply> = {
-      'discovery/v2.0/keys': () => ({ status: 200, body: jwks() }),
-      'discovery/keys': () => ({ status: 200, body: jwks() }),
-      'v2.0/.well-known/openid-configuration': () => ({ status: 200, body: discovery(2) }),
-      '.well-known/openid-configuration': () => ({ status: 200, body: discovery(1) }),
-    };
+    // A Map, not an object literal: a path such as `constructor` must not find Object.prototype.
+    const known = new Map<string, () => Reply>([
+      ['discovery/v2.0/keys', () => ({ status: 200, body: jwks() })],
+      ['discovery/keys', () => ({ status: 200, body: jwks() })],
+      ['v2.0/.well-known/openid-configuration', () => ({ status: 200, body: discovery(2) })],
+      ['.well-known/openid-configuration', () => ({ status: 200, body: discovery(1) })],
+    ]);
     const isTokenEndpoint = path === 'oauth2/v2.0/token' || path === 'oauth2/token';
-    if (tenant === undefined || (!(path in known) && !isTokenEndpoint)) {
+    const make = known.get(path);
+    if (tenant === undefined || (!make && !isTokenEndpoint)) {
       return oauthError(404, 'not_found', 'Not found.');
     }
     if (tenant.toLowerCase() !== LOCAL_TENANT_ID) {
@@ -255,7 +257,7 @@ export async function startIdentityServer(
           )
         : { ...oauthError(405, 'method_not_allowed', 'Use POST.'), headers: { Allow: 'POST' } };
     }
-    return onlyGet(known[path]!);
+    return onlyGet(make!);
   };
 
   const server = http.createServer((req, res) => {

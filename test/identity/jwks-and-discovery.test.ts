@@ -95,6 +95,12 @@ describe('anything else', () => {
     ['another tenant', '/00000000-0000-0000-0000-000000000000/discovery/v2.0/keys', 404],
     ['root', '/', 404],
     ['malformed escape', `/${LOCAL_TENANT_ID}/%E0%A4%A/keys`, 400],
+    // Names of Object.prototype members once reached the route table and crashed the process.
+    ['constructor below the tenant', `/${LOCAL_TENANT_ID}/constructor`, 404],
+    ['toString below the tenant', `/${LOCAL_TENANT_ID}/toString`, 404],
+    ['valueOf below the tenant', `/${LOCAL_TENANT_ID}/valueOf`, 404],
+    ['hasOwnProperty below the tenant', `/${LOCAL_TENANT_ID}/hasOwnProperty`, 404],
+    ['__proto__ below the tenant', `/${LOCAL_TENANT_ID}/__proto__`, 404],
   ])('%s -> %i with a JSON error', async (_name, path, status) => {
     const response = await fetchJson(`${server.url}${path}`);
     expect(response.status).toBe(status);
