@@ -10,6 +10,7 @@ import {
   APIM_MESSAGES,
   apimResponse,
   HeaderMap,
+  removeConnectionHeaders,
   type GatewayRequest,
   type GatewayResponse,
 } from './messages';
@@ -283,11 +284,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (!body) return apimResponse(413, APIM_MESSAGES.tooLarge);
+    // Hop-by-hop headers (and those the client names in Connection) belong to the client's
+    // connection: drop them on receipt, so they can never remove a header the policies set later,
+    // such as the managed identity's Authorization.
+    const headers = HeaderMap.from(req.headersDistinct);
+    removeConnectionHeaders(headers);
     const request: GatewayRequest = {
       method,
       operationPath,
       query: new URLSearchParams(url.searchParams),
-      headers: HeaderMap.from(req.headersDistinct),
+      headers,
       body,
     };
     return pipeline.run(request, 'local');

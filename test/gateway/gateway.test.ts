@@ -168,6 +168,20 @@ describe('a request with the key', () => {
     backendSawNoKey();
   });
 
+  it('drops the headers the client names in Connection on receipt, never the token the policies set', async () => {
+    const reply = await request(`${main.url}/api/whoami`, {
+      headers: {
+        'Ocp-Apim-Subscription-Key': KEY,
+        Authorization: 'Bearer client-sent-token',
+        Connection: 'keep-alive, Authorization',
+      },
+    });
+    expect(reply.status).toBe(200);
+    const seen = echo.requests.at(-1)!;
+    expect(seen.headers.authorization).toBe(`Bearer ${FAKE_TOKEN}`);
+    expect(JSON.stringify(seen)).not.toContain('client-sent-token');
+  });
+
   it('accepts the key in the query and removes it before forwarding', async () => {
     const reply = await request(`${main.url}/api/hello?subscription-key=${KEY}&name=Bo`);
     expect(reply.status).toBe(200);
