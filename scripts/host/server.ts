@@ -350,9 +350,11 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const { registration } = chosen.route;
     functionName = registration.name;
     invocationId = randomUUID();
+    // Every value of a repeated header, joined as the Functions host joins them: req.headers would
+    // keep only the first of two Authorization headers, accepting what Azure refuses.
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [name, values] of Object.entries(req.headersDistinct)) {
+      if (values !== undefined) headers[name] = values.join(name === 'cookie' ? '; ' : ', ');
     }
     const query: Record<string, string> = {};
     const search = new URLSearchParams(queryAt === -1 ? '' : raw.slice(queryAt + 1));

@@ -4,6 +4,7 @@
  * with its managed identity, and calls the built app in the built-in host (`node
  * dist/scripts/serve.js`), which trusts the stand-in as the deployed app trusts Entra ID.
  */
+import http from 'node:http';
 import { ManagedIdentityCredential } from '@azure/identity';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,22 @@ describe('the secured path, locally', () => {
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(typeof (response.json as unknown as Problem).code).toBe('string');
+  });
+
+  it('two Authorization headers, a valid token first -> 401, not the first one taken', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      // node:http sends each value of the array as its own header line (fetch would join them).
+      const request = http.request(`${functionsUrl}/api/whoami`, {
+        headers: { Authorization: [`Bearer ${apimToken}`, 'Bearer second-token'] },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    expect(status).toBe(401);
   });
 
   it('a v1 token (API registration on version 1) with either audience form -> 200', async () => {
