@@ -114,13 +114,16 @@ async function main(): Promise<number> {
             ? 'built-in host, LOCAL_FUNCTION_HOST=builtin'
             : 'built-in host; Core Tools is not installed'
       })`,
-      '',
-      'Call the function directly, with the token API Management would send:',
-      `  TOKEN=$(${mintEnv}npm run -s identity -- mint apim)`,
-      `  curl -i -H "Authorization: Bearer $TOKEN" "${functionsUrl}/api/hello?name=world"`,
-      `A token the app must refuse (403): ${mintEnv}npm run -s identity -- mint intruder`,
     ],
   };
+  // Printed after the gateway's call, so that the three URLs come first and then the two ways in.
+  const directCall = [
+    '',
+    'Call the function directly, with the token API Management would send:',
+    `  TOKEN=$(${mintEnv}npm run -s identity -- mint apim)`,
+    `  curl -i -H "Authorization: Bearer $TOKEN" "${functionsUrl}/api/hello?name=world"`,
+    `A token the app must refuse (403): ${mintEnv}npm run -s identity -- mint intruder`,
+  ];
 
   const services: ServiceDefinition[] = [
     {
@@ -185,15 +188,15 @@ async function main(): Promise<number> {
         return inProcessService('gateway', () => gateway.close());
       },
       describe: () => [
-        '',
         `  gateway            ${gatewayUrl}/api/  (in place of API Management; runs apim/policies/*.xml)`,
         '',
-        `Call it as a client of API Management would, with the subscription key (${
+        `Call the API through the gateway, as a client of API Management would (subscription key: ${
           subscriptionKeyFromEnv
             ? 'LOCAL_SUBSCRIPTION_KEY'
             : 'a local default; set LOCAL_SUBSCRIPTION_KEY to choose one'
         }):`,
         `  ${gatewayCurl(gatewayUrl, subscriptionKeyFromEnv ? { variable: 'LOCAL_SUBSCRIPTION_KEY' } : subscriptionKey)}`,
+        ...directCall,
       ],
     },
   ];
