@@ -79,6 +79,7 @@ export function apimResponse(
 }
 
 export const APIM_MESSAGES = {
+  badRequest: 'Bad request',
   notFound: 'Resource not found',
   missingKey:
     'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',

@@ -305,7 +305,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     let status = 500;
     void (async () => {
       try {
-        const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+        let url: URL;
+        try {
+          url = new URL(req.url ?? '/', 'http://gateway.invalid');
+        } catch {
+          // An absolute-form target that is no URL (`http://[zz/api/hello`): the client's fault.
+          status = 400;
+          send(res, apimResponse(400, APIM_MESSAGES.badRequest));
+          return;
+        }
         pathname = url.pathname;
         const response = await respond(req, url);
         status = response.status;

@@ -112,6 +112,31 @@ describe('routing: only the operations apim/openapi.yaml declares, under /api', 
   });
 });
 
+describe('a request target that is no URL', () => {
+  it('-> 400, not 500, backend not called', async () => {
+    const before = echo.requests.length;
+    const logged = logs.length;
+    const { port } = new URL(main.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const outgoing = http.request({
+        host: '127.0.0.1',
+        port,
+        path: 'http://[zz/api/hello',
+        headers: { 'Ocp-Apim-Subscription-Key': KEY },
+      });
+      outgoing.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+    expect(status).toBe(400);
+    expect(echo.requests.length).toBe(before);
+    expect(logs.slice(logged).filter((line) => line.startsWith('error:'))).toEqual([]);
+  });
+});
+
 describe('subscription key', () => {
   it.each([
     ['no key', {}, '/api/hello', MISSING],
