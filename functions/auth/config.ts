@@ -85,14 +85,23 @@ export function loadAuthConfig(env: Environment): AuthConfig {
 }
 
 function required(env: Environment, name: string): string {
-  const value = optional(env, name);
-  if (value === undefined) throw new ConfigError(name, 'is missing or empty.');
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, 'is missing or empty.');
   return value;
 }
 
+/**
+ * An optional setting: unset means its default (or "not checked"). Set but blank is an error, so
+ * that an app setting emptied by mistake can never switch a check off silently.
+ */
 function optional(env: Environment, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const value = raw.trim();
+  if (!value) {
+    throw new ConfigError(name, 'is set but empty: remove it to use the default, or give a value.');
+  }
+  return value;
 }
 
 function list(name: string, value: string): string[] {

@@ -7,6 +7,8 @@ import type { SigningKeyProvider } from './signing-keys';
 /** Largest accepted token. Entra access tokens are a few kilobytes; this leaves ample room. */
 export const MAX_TOKEN_LENGTH = 8 * 1024;
 const MAX_KID_LENGTH = 256;
+/** The largest time a JavaScript Date can hold, in seconds. */
+const MAX_EPOCH_SECONDS = 8.64e12;
 const BEARER = /^Bearer[ ]+(\S+)$/i;
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?:[ ]|$)/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -66,8 +68,8 @@ export class TokenValidator {
 
   private authorize(claims: EntraClaims): Caller {
     const { config } = this;
-    if (typeof claims.exp !== 'number') {
-      throw new AuthError('missing_claim', 'The token has no expiry (exp).');
+    if (typeof claims.exp !== 'number' || !(Math.abs(claims.exp) <= MAX_EPOCH_SECONDS)) {
+      throw new AuthError('missing_claim', 'The token has no usable expiry (exp).');
     }
     const version = claims.ver;
     if (version !== '1.0' && version !== '2.0') {

@@ -123,6 +123,7 @@ describe('claim by claim, on a frozen clock', () => {
     ['expired beyond the skew', 'token_expired', { exp: NOW_SECONDS - skew - 1 }],
     ['not yet valid beyond the skew', 'token_not_yet_valid', { nbf: NOW_SECONDS + skew + 1 }],
     ['no expiry', 'missing_claim', { exp: undefined }],
+    ['expiry beyond what a date can hold', 'missing_claim', { exp: 1e20 }],
     ['no version', 'missing_claim', { ver: undefined }],
     ['unknown version', 'missing_claim', { ver: '3.0' }],
     ['delegated (scp)', 'delegated_token', { scp: 'user_impersonation' }],

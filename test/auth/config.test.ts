@@ -54,14 +54,18 @@ describe('loadAuthConfig', () => {
     expect(config.clockSkewSeconds).toBe(0);
   });
 
-  it('treats blank optional settings as unset', () => {
-    const config = loadAuthConfig({
-      ...minimal,
-      AUTH_ALLOWED_CLIENT_IDS: '  ',
-      AUTH_REQUIRED_ROLES: '',
-    });
-    expect(config.allowedClientIds).toBeUndefined();
-    expect(config.requiredRoles).toEqual([]);
+  it.each([
+    'AUTH_ALLOWED_CLIENT_IDS',
+    'AUTH_REQUIRED_ROLES',
+    'AUTH_ISSUERS',
+    'AUTH_JWKS_URI',
+    'AUTH_CLOCK_SKEW_SECONDS',
+  ])('refuses %s set but blank: an emptied setting never switches a check off', (setting) => {
+    for (const blank of ['', '   ']) {
+      const result = failure({ ...minimal, [setting]: blank });
+      expect(result.setting).toBe(setting);
+      expect(result.reason).toMatch(/set but empty/);
+    }
   });
 
   it.each([
