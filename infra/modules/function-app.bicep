@@ -59,6 +59,9 @@ param maximumInstanceCount int = 100
 
 // The v2 issuer of the tenant, matching the app registration's requestedAccessTokenVersion 2.
 var tokenIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+// Where the tenant publishes its signing keys (the same for v1 and v2 tokens).
+var signingKeysUri = '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'
+
 // A v2 token's `aud` is the client id; the App ID URI is accepted too, as AUTH_AUDIENCES does.
 var tokenAudiences = [
   apiAppClientId
@@ -144,8 +147,9 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           value: 'ClientId=${identityClientId};Authorization=AAD'
         }
         // The function code's own token validation (functions/auth/config.ts reads these names).
-        // Issuers and signing keys are derived from the tenant, so AUTH_ISSUERS and AUTH_JWKS_URI
-        // stay unset here.
+        // AUTH_ISSUERS and AUTH_JWKS_URI pin the v2 issuer Easy Auth uses (the app registration
+        // requests v2 tokens) and this cloud's keys, instead of the code's public-cloud v1+v2
+        // defaults.
         {
           name: 'AUTH_TENANT_ID'
           value: tenant().tenantId
@@ -161,6 +165,14 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
         {
           name: 'AUTH_REQUIRED_ROLES'
           value: apiAppRole
+        }
+        {
+          name: 'AUTH_ISSUERS'
+          value: tokenIssuer
+        }
+        {
+          name: 'AUTH_JWKS_URI'
+          value: signingKeysUri
         }
         // App Service Authentication accepts tokens from this tenant only.
         {

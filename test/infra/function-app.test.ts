@@ -236,10 +236,20 @@ describe('AUTH_* app settings (read by functions/auth/config.ts)', () => {
     expect(parts(deployed(ctx).deployment).settings.AUTH_REQUIRED_ROLES).toBe(API_APP_ROLE);
   });
 
-  it('AUTH_ISSUERS and AUTH_JWKS_URI are left to the code, which derives them from the tenant', (ctx) => {
-    const { settings } = parts(deployed(ctx).deployment);
-    expect(settings).not.toHaveProperty('AUTH_ISSUERS');
-    expect(settings).not.toHaveProperty('AUTH_JWKS_URI');
+  it('AUTH_ISSUERS is only the v2 issuer, the one Easy Auth is configured with', (ctx) => {
+    const { deployment } = deployed(ctx);
+    const { settings, site } = parts(deployment);
+    const auth = single(deployment, 'Microsoft.Web/sites/config', `${site.name}/authsettingsV2`);
+    expect(settings.AUTH_ISSUERS).toBe(`https://login.microsoftonline.com/${TENANT_ID}/v2.0`);
+    expect(settings.AUTH_ISSUERS).toBe(
+      prop(auth, 'identityProviders', 'azureActiveDirectory', 'registration', 'openIdIssuer'),
+    );
+  });
+
+  it("AUTH_JWKS_URI is the tenant's keys endpoint of this cloud", (ctx) => {
+    expect(parts(deployed(ctx).deployment).settings.AUTH_JWKS_URI).toBe(
+      `https://login.microsoftonline.com/${TENANT_ID}/discovery/v2.0/keys`,
+    );
   });
 
   it('WEBSITE_AUTH_AAD_ALLOWED_TENANTS is the deployment tenant', (ctx) => {
@@ -255,10 +265,7 @@ describe('AUTH_* app settings (read by functions/auth/config.ts)', () => {
     expect(config.audiences).toEqual([API_APP_CLIENT_ID, `api://${API_APP_CLIENT_ID}`]);
     expect([...config.allowedCallerObjectIds]).toEqual([apimPrincipalId]);
     expect(config.requiredRoles).toEqual([API_APP_ROLE]);
-    expect(config.issuers).toEqual([
-      `https://sts.windows.net/${TENANT_ID}/`,
-      `https://login.microsoftonline.com/${TENANT_ID}/v2.0`,
-    ]);
+    expect(config.issuers).toEqual([`https://login.microsoftonline.com/${TENANT_ID}/v2.0`]);
   });
 
   it('use the same AUTH_* names as the local settings', (ctx) => {
@@ -276,6 +283,8 @@ describe('AUTH_* app settings (read by functions/auth/config.ts)', () => {
         'APPLICATIONINSIGHTS_CONNECTION_STRING',
         'AUTH_ALLOWED_CALLER_OBJECT_IDS',
         'AUTH_AUDIENCES',
+        'AUTH_ISSUERS',
+        'AUTH_JWKS_URI',
         'AUTH_REQUIRED_ROLES',
         'AUTH_TENANT_ID',
         'AzureWebJobsStorage__blobServiceUri',
