@@ -52,7 +52,10 @@ describe('.funcignore', () => {
 
 describe('the deployment package', () => {
   it('holds what the remote `npm install` and `npm run build` need', () => {
-    expect(packageJson.scripts.build).toBe('tsc -p tsconfig.build.json');
+    // dist/ is emptied first: a compiled function whose source is gone must never be served.
+    expect(packageJson.scripts.build).toBe(
+      `node -e "require('node:fs').rmSync('dist',{recursive:true,force:true})" && tsc -p tsconfig.build.json`,
+    );
     for (const file of [
       'package.json',
       'package-lock.json',

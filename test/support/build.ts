@@ -1,15 +1,19 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Vitest global setup: compile the app and the scripts once, so that tests which start the
- * built-in host, the identity stand-in or the gateway as child processes run the code under test.
+ * Vitest global setup: compile the app and the scripts once, into an emptied dist/, so that tests
+ * which start the built-in host, the identity stand-in or the gateway as child processes run the
+ * code under test.
  * Type errors are reported but do not stop the run (tsc still emits; `npm test` type-checks first);
  * any other failure does.
  */
 export default function build(): void {
   const root = path.resolve(__dirname, '../..');
   const tsc = require.resolve('typescript/bin/tsc');
+  // As `npm run build` does: no compiled file may outlive its source.
+  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
     cwd: root,
     stdio: 'inherit',
