@@ -23,7 +23,12 @@ import {
   runServices,
   spawnService,
 } from './local/services';
-import { DEFAULT_LOCAL_SUBSCRIPTION_KEY, gatewayCurl, startGateway } from './gateway/server';
+import {
+  DEFAULT_LOCAL_SUBSCRIPTION_KEY,
+  STATUS_PATH,
+  gatewayCurl,
+  startGateway,
+} from './gateway/server';
 import { openFileKeyStore } from './identity/keys';
 import { startIdentityServer } from './identity/server';
 import { TokenVersion, parseTokenVersion } from './identity/tokens';
@@ -171,7 +176,7 @@ async function main(): Promise<number> {
       name: 'gateway',
       port: gatewayPort,
       portVariable: 'GATEWAY_PORT',
-      readyUrl: `${gatewayUrl}/`,
+      readyUrl: `${gatewayUrl}${STATUS_PATH}`,
       start: async () => {
         // authentication-managed-identity gets its token as on App Service: ManagedIdentityCredential
         // reads these from this process's environment (the function app's copy was taken above).

@@ -18,6 +18,12 @@ import { matchOperation, parseOpenApi, type ApiDefinition } from './openapi';
 import { Pipeline } from './pipeline';
 import { GLOBAL_POLICY_XML, parsePolicy, type PolicyDocument } from './policy';
 
+/**
+ * API Management's health endpoint on every gateway (no subscription key, empty 200); `npm start`
+ * waits on it.
+ */
+export const STATUS_PATH = '/status-0123456789abcdef';
+
 /** The API's path in API Management (`service/apis` `path` in infra/): operations live under /api/. */
 export const API_PATH = 'api';
 
@@ -267,6 +273,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const respond = async (req: http.IncomingMessage, url: URL): Promise<GatewayResponse> => {
     const method = (req.method ?? 'GET').toUpperCase();
+    if (url.pathname === STATUS_PATH && (method === 'GET' || method === 'HEAD')) {
+      return { status: 200, headers: new HeaderMap(), body: Buffer.alloc(0) };
+    }
     const operationPath = url.pathname.startsWith(apiPrefix)
       ? url.pathname.slice(apiPrefix.length - 1)
       : undefined;

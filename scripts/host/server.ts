@@ -315,6 +315,11 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       return;
     }
     if (segments.at(-1) === '') segments.pop();
+    if (segments.length === 0 && (method === 'GET' || method === 'HEAD')) {
+      // Like the Functions host's home page: a cheap answer that the host is up (npm start waits on it).
+      send(200, { 'Content-Type': 'text/plain; charset=utf-8' }, 'The function app is running.\n');
+      return;
+    }
     const underPrefix = prefixSegments.every(
       (segment, i) => segments[i]?.toLowerCase() === segment,
     );

@@ -112,6 +112,18 @@ describe('routing: only the operations apim/openapi.yaml declares, under /api', 
   });
 });
 
+describe("API Management's status endpoint", () => {
+  it('answers 200 with no body and no key, backend not called; other methods 404', async () => {
+    const before = echo.requests.length;
+    const reply = await request(`${main.url}/status-0123456789abcdef`);
+    expect(reply.status).toBe(200);
+    expect(reply.text).toBe('');
+    const post = await request(`${main.url}/status-0123456789abcdef`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect(echo.requests.length).toBe(before);
+  });
+});
+
 describe('a request target that is no URL', () => {
   it('-> 400, not 500, backend not called', async () => {
     const before = echo.requests.length;

@@ -65,8 +65,14 @@ describe('routing', () => {
     expect((await call('/api/items/42')).text).toBe('item 42');
   });
 
+  it('answers GET / with 200, like the Functions host home page, so start-up can wait on it', async () => {
+    const { status, text } = await call('/');
+    expect(status).toBe(200);
+    expect(text).toMatch(/running/);
+    expect((await call('/', { method: 'POST' })).status).toBe(404);
+  });
+
   it.each([
-    ['/'],
     ['/api'],
     ['/api/'],
     ['/api/unknown'],
