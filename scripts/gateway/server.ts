@@ -171,17 +171,27 @@ function keysEqual(expected: string, actual: string): boolean {
 }
 
 /** Reads the body up to `limit` bytes; undefined when it is larger. */
+/**
+ * The request body, or undefined as soon as it is known to exceed `limit` (from Content-Length, or
+ * while streaming): the rest is not read, and the 413 closes the connection.
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -292,7 +302,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
 
     const body = await readBody(req, MAX_REQUEST_BYTES);
-    if (!body) return apimResponse(413, APIM_MESSAGES.tooLarge);
+    if (!body) return apimResponse(413, APIM_MESSAGES.tooLarge, { Connection: 'close' });
     // Hop-by-hop headers (and those the client names in Connection) belong to the client's
     // connection: drop them on receipt, so they can never remove a header the policies set later,
     // such as the managed identity's Authorization.

@@ -342,6 +342,35 @@ describe('bodies', () => {
     expect(reply.status).toBe(413);
     expect(echo.requests.length).toBe(before);
   });
+
+  it('answers 413 from a declared Content-Length without waiting for the body, and closes', async () => {
+    const { port } = new URL(withPost.url);
+    const reply = await new Promise<{ status: number; connection: string | undefined }>(
+      (resolve, reject) => {
+        const outgoing = http.request({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/echo',
+          headers: {
+            'Ocp-Apim-Subscription-Key': KEY,
+            'Content-Length': String(100 * 1024 * 1024),
+          },
+        });
+        outgoing.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+          outgoing.destroy();
+        });
+        outgoing.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error);
+        });
+        // Only a few bytes of the announced 100 MiB: the answer must not wait for the rest.
+        outgoing.write('x'.repeat(10));
+      },
+    );
+    expect(reply).toEqual({ status: 413, connection: 'close' });
+  });
 });
 
 describe('start-up', () => {
