@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APIM_IDENTITY } from '../../scripts/local/environment';
 import { NodeProcess, cleanEnv, runNode, script } from '../support/node-process';
+import { freePort } from '../support/ports';
 
 let dir: string;
 
@@ -19,14 +20,6 @@ beforeAll(() => {
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function environment(extra: Record<string, string> = {}) {
   const gatewayPort = await freePort();

@@ -12,18 +12,11 @@ import {
   waitUntilReady,
 } from '../../scripts/local/services';
 import { ROOT } from '../support/node-process';
+import { freePort } from '../support/ports';
 
 function capture(): Output & { lines: string[] } {
   const lines: string[] = [];
   return { lines, out: (line) => lines.push(line), err: (line) => lines.push(`ERR ${line}`) };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** An in-process HTTP service that records its start and stop in `events`. */
