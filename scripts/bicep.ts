@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureError } from '../functions/auth/errors';
 
 /** The Bicep CLI version restored from NuGet when no other copy is found. */
 export const BICEP_NUGET_VERSION = '0.49.2';
@@ -227,10 +228,6 @@ export function resolveBicep(options: ResolveOptions = {}): ResolvedBicep {
     throw new BicepNotFoundError(`The restored Bicep CLI at ${restored} does not run.`);
   }
   return { path: restored, source: 'nuget-restore', version };
-}
-
-function ensureError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }
 
 function main(args: readonly string[]): number {

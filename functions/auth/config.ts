@@ -26,7 +26,8 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A GUID in its usual 8-4-4-4-12 form, any case. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**

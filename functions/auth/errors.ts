@@ -74,5 +74,7 @@ export class ConfigError extends Error {
 /** Normalises anything thrown into an `Error`. */
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${typeof value}`);
+  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${typeof value}`, {
+    cause: value,
+  });
 }

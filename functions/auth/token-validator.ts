@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import type { Caller } from './caller';
-import type { AuthConfig } from './config';
+import { GUID, type AuthConfig } from './config';
 import { AuthError } from './errors';
 import type { SigningKeyProvider } from './signing-keys';
 
@@ -12,7 +12,6 @@ const MAX_EPOCH_SECONDS = 8.64e12;
 const BEARER = /^Bearer[ ]+(\S+)$/i;
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?:[ ]|$)/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface EntraClaims {
   tid?: unknown;

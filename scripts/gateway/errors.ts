@@ -48,7 +48,4 @@ export class OpenApiLoadError extends Error {
 }
 
 /** Normalises anything thrown into an Error. */
-export function ensureError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : 'Unknown error', { cause: value });
-}
+export { ensureError } from '../../functions/auth/errors';

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { GUID } from '../../functions/auth/config';
 import { ensureError, HookError } from './errors';
 
 /** The values azd passes to hooks as environment variables (its environment plus `azd env set`). */
@@ -40,8 +41,6 @@ export function optionalValue(values: AzdValues, name: string): string | undefin
   const value = (values[name] ?? '').trim();
   return value === '' ? undefined : value;
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks that a value is a GUID, naming the setting when it is not. */
 export function requireGuid(name: string, value: string): string {

@@ -27,9 +27,4 @@ export class HookError extends Error {
 }
 
 /** Normalises whatever was thrown into an `Error`. */
-export function ensureError(value: unknown): Error {
-  if (value instanceof Error) {
-    return value;
-  }
-  return new Error(typeof value === 'string' ? value : 'A non-error value was thrown.');
-}
+export { ensureError } from '../../functions/auth/errors';

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensureError } from '../../functions/auth/errors';
 import { PortInUseError, ensurePortFree } from './ports';
 
 /** How a service ended on its own. */
@@ -49,10 +50,6 @@ export const consoleOutput: Output = {
 
 export const DEFAULT_READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
-
-function ensureError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
