@@ -1,9 +1,17 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import {
+  closeServer,
+  printablePath,
+  readCappedBody,
+  refuseUnparsableRequests,
+  secretsEqual,
+  writeResponse,
+} from '../shared/http';
+import { displayPath } from '../shared/paths';
 import { LOOPBACK, listen } from '../shared/ports';
 import { ensureError } from './errors';
 import {
@@ -93,11 +101,6 @@ export interface GatewayDefinition {
   readonly scopes: readonly PolicyDocument[];
 }
 
-function relative(file: string): string {
-  const shown = path.relative(process.cwd(), file);
-  return shown.startsWith('..') ? file : shown;
-}
-
 function readText(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -112,17 +115,17 @@ export function readNamedValues(file: string): Record<string, string> {
   try {
     parsed = JSON.parse(readText(file));
   } catch (error: unknown) {
-    throw new Error(`${relative(file)} is not valid JSON: ${ensureError(error).message}`, {
+    throw new Error(`${displayPath(file)} is not valid JSON: ${ensureError(error).message}`, {
       cause: error,
     });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${relative(file)} must be a JSON object of named values.`);
+    throw new Error(`${displayPath(file)} must be a JSON object of named values.`);
   }
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value !== 'string')
-      throw new Error(`${relative(file)}: named value "${name}" must be a string.`);
+      throw new Error(`${displayPath(file)}: named value "${name}" must be a string.`);
     values[name] = value;
   }
   return values;
@@ -138,12 +141,12 @@ export function loadGatewayDefinition(
 ): GatewayDefinition {
   const options = { namedValues, backendIds: [FUNCTION_APP_BACKEND_ID] };
   const openApiFile = path.join(apimDir, APIM_FILES.openApi);
-  const api = parseOpenApi(readText(openApiFile), relative(openApiFile));
+  const api = parseOpenApi(readText(openApiFile), displayPath(openApiFile));
   const scopes = [
     parsePolicy(GLOBAL_POLICY_XML, 'global policy (API Management default)', options),
     ...[APIM_FILES.productPolicy, APIM_FILES.apiPolicy].map((name) => {
       const file = path.join(apimDir, name);
-      return parsePolicy(readText(file), relative(file), options);
+      return parsePolicy(readText(file), displayPath(file), options);
     }),
   ];
   return { api, scopes };
@@ -164,46 +167,8 @@ export function managedIdentityCredentialFromEnv(
   return new ManagedIdentityCredential({ retryOptions: { maxRetries: 0 } });
 }
 
-function keysEqual(expected: string, actual: string): boolean {
-  const a = crypto.createHash('sha256').update(expected).digest();
-  const b = crypto.createHash('sha256').update(actual).digest();
-  return crypto.timingSafeEqual(a, b);
-}
-
-/** Reads the body up to `limit` bytes; undefined when it is larger. */
-/**
- * The request body, or undefined as soon as it is known to exceed `limit` (from Content-Length, or
- * while streaming): the rest is not read, and the 413 closes the connection.
- */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      resolve(undefined);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function send(res: http.ServerResponse, response: GatewayResponse): void {
-  const headers = response.headers.toObject();
-  for (const name of Object.keys(headers)) {
-    if (name.toLowerCase() === 'content-length') delete headers[name];
-  }
-  headers['Content-Length'] = String(response.body.length);
-  res.writeHead(response.status, headers);
-  res.end(response.body);
+  writeResponse(res, response.status, response.headers.toObject(), response.body);
 }
 
 function startupWarnings(pipeline: Pipeline, api: ApiDefinition): string[] {
@@ -297,11 +262,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const fromQuery = url.searchParams.getAll(api.subscriptionKey.query);
     const presented = fromHeader ?? (fromQuery.length > 0 ? fromQuery : undefined);
     if (!presented) return apimResponse(401, APIM_MESSAGES.missingKey);
-    if (presented.length !== 1 || !keysEqual(options.subscriptionKey, presented[0]!)) {
+    if (presented.length !== 1 || !secretsEqual(options.subscriptionKey, presented[0])) {
       return apimResponse(401, APIM_MESSAGES.invalidKey);
     }
 
-    const body = await readBody(req, MAX_REQUEST_BYTES);
+    const body = await readCappedBody(req, MAX_REQUEST_BYTES);
     if (!body) return apimResponse(413, APIM_MESSAGES.tooLarge, { Connection: 'close' });
     // Hop-by-hop headers (and those the client names in Connection) belong to the client's
     // connection: drop them on receipt, so they can never remove a header the policies set later,
@@ -343,28 +308,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         if (!res.headersSent) send(res, apimResponse(500, APIM_MESSAGES.internalError));
         else res.destroy();
       } finally {
-        const shown = pathname.replace(/\p{Cc}/gu, '?').slice(0, 200);
         log(
-          `${(req.method ?? '?').slice(0, 10)} ${shown} ${status} ${Math.round(performance.now() - started)}ms`,
+          `${(req.method ?? '?').slice(0, 10)} ${printablePath(pathname)} ${status} ${Math.round(performance.now() - started)}ms`,
         );
       }
     })();
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  refuseUnparsableRequests(server);
 
   const port = await listen(server, options.port, options.portVariable);
   return {
     url: `http://${LOOPBACK}:${port}`,
     port,
     warnings,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

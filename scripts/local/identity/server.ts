@@ -8,6 +8,13 @@ import {
   findLocalIdentity,
   identityUrls,
 } from '../shared/environment';
+import {
+  closeServer,
+  printablePath,
+  refuseUnparsableRequests,
+  secretsEqual,
+  writeResponse,
+} from '../shared/http';
 import { LOOPBACK, listen } from '../shared/ports';
 import { KeyStore, createMemoryKeyStore } from './keys';
 import { MintOptions, TokenIssuer, TokenVersion, createTokenIssuer } from './tokens';
@@ -61,18 +68,6 @@ interface Reply {
   status: number;
   body: Json;
   headers?: Record<string, string>;
-}
-
-function secretsEqual(expected: string, actual: string | undefined): boolean {
-  if (actual === undefined) return false;
-  const a = crypto.createHash('sha256').update(expected).digest();
-  const b = crypto.createHash('sha256').update(actual).digest();
-  return crypto.timingSafeEqual(a, b);
-}
-
-function printable(value: string, max = 200): string {
-  const clean = value.replace(/\p{Cc}/gu, '?');
-  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
 function oauthError(status: number, error: string, description: string): Reply {
@@ -161,7 +156,7 @@ export async function startIdentityServer(
       return oauthError(
         404,
         'identity_not_found',
-        `No local managed identity named "${printable(identityName, 60)}". Known identities: ${known}.`,
+        `No local managed identity named "${printablePath(identityName, 60)}". Known identities: ${known}.`,
       );
     }
     const apiVersion = query.get('api-version');
@@ -195,7 +190,7 @@ export async function startIdentityServer(
       return oauthError(
         400,
         'invalid_resource',
-        `AADSTS500011: The resource principal named ${printable(resource)} was not found in the tenant named ${LOCAL_TENANT_ID}. ` +
+        `AADSTS500011: The resource principal named ${printablePath(resource)} was not found in the tenant named ${LOCAL_TENANT_ID}. ` +
           'This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
           'You might have sent your authentication request to the wrong tenant.',
       );
@@ -284,25 +279,21 @@ export async function startIdentityServer(
       }
     } catch (error) {
       log(
-        `error while answering ${req.method ?? '?'} ${printable(pathname)}: ${error instanceof Error ? error.message : String(error)}`,
+        `error while answering ${req.method ?? '?'} ${printablePath(pathname)}: ${error instanceof Error ? error.message : String(error)}`,
       );
       reply = oauthError(500, 'server_error', 'The identity stand-in failed; see its log.');
     }
-    const body = JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      ...reply.headers,
-    });
-    res.end(body);
+    writeResponse(
+      res,
+      reply.status,
+      { 'Content-Type': 'application/json; charset=utf-8', ...reply.headers },
+      JSON.stringify(reply.body),
+    );
     // Drain any request body so the connection stays usable; the stand-in never reads one.
     req.resume();
-    log(`${req.method ?? '?'} ${printable(pathname)} ${reply.status}`);
+    log(`${req.method ?? '?'} ${printablePath(pathname)} ${reply.status}`);
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  refuseUnparsableRequests(server);
 
   const port = await listen(server, options.port ?? 0, options.portVariable);
   baseUrl = `http://${LOOPBACK}:${port}`;
@@ -321,10 +312,6 @@ export async function startIdentityServer(
     urls: identityUrls(baseUrl),
     mint: (identityName, mintOptions) => issuerOrThrow().mint(identityName, mintOptions),
     rotateKeys: () => keys.rotate(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

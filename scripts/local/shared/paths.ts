@@ -30,3 +30,9 @@ export function identityKeysFile(
     ? path.resolve(override)
     : path.join(localStateDir(projectRoot), 'identity', 'keys.json');
 }
+
+/** `file` relative to `base` (default: the working directory) when it lies below it, else as given. */
+export function displayPath(file: string, base: string = process.cwd()): string {
+  const relative = path.relative(base, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}

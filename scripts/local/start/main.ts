@@ -12,7 +12,7 @@ import {
   identityUrls,
   localFunctionAppSettings,
 } from '../shared/environment';
-import { findProjectRoot, identityKeysFile } from '../shared/paths';
+import { displayPath, findProjectRoot, identityKeysFile } from '../shared/paths';
 import { LOOPBACK, readPort } from '../shared/ports';
 import {
   ServiceDefinition,
@@ -59,11 +59,6 @@ function readPortOrUsage(env: NodeJS.ProcessEnv, variable: keyof typeof DEFAULT_
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-}
-
-function displayPath(projectRoot: string, file: string): string {
-  const relative = path.relative(projectRoot, file);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }
 
 async function main(): Promise<number> {
@@ -148,7 +143,7 @@ async function main(): Promise<number> {
         return inProcessService('identity', () => server.close());
       },
       describe: () => [
-        `  identity stand-in  ${identityUrl}  (in place of Entra ID; v${tokenVersion} tokens; keys in ${displayPath(projectRoot, keysFile)})`,
+        `  identity stand-in  ${identityUrl}  (in place of Entra ID; v${tokenVersion} tokens; keys in ${displayPath(keysFile, projectRoot)})`,
       ],
     },
     coreTools
