@@ -4,6 +4,7 @@
  */
 import { DEFAULT_PORTS } from '../shared/environment';
 import { findProjectRoot } from '../shared/paths';
+import { watchParent } from '../shared/parent';
 import { PortInUseError, readPort } from '../shared/ports';
 import { HostConfigurationError, startFunctionHost } from './server';
 
@@ -32,11 +33,20 @@ async function main(): Promise<void> {
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     void host.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.once('SIGHUP', stop);
+  // Under npm start, the supervisor is the parent: if it is killed outright, the host goes too.
+  watchParent(() => {
+    console.log('The process that started the host has ended: stopping.');
+    stop();
+  });
 }
 
 main().catch((error: unknown) => {

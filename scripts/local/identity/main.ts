@@ -15,7 +15,13 @@ import { identityKeysFile } from '../shared/paths';
 import { LOOPBACK, PortInUseError, readPort } from '../shared/ports';
 import { openFileKeyStore } from './keys';
 import { startIdentityServer } from './server';
-import { TokenVersion, createTokenIssuer, parseTokenVersion, requireLocalIdentity } from './tokens';
+import {
+  MAX_TOKEN_LIFETIME_SECONDS,
+  TokenVersion,
+  createTokenIssuer,
+  parseTokenVersion,
+  requireLocalIdentity,
+} from './tokens';
 
 const USAGE = `Usage:
   npm run identity [-- serve]
@@ -76,8 +82,12 @@ function mint(args: string[], env: NodeJS.ProcessEnv): void {
       audience = value();
     } else if (flag === '--lifetime') {
       const raw = value();
-      if (!/^\d+$/.test(raw)) throw new UsageError('--lifetime must be a whole number of seconds.');
-      lifetimeSeconds = Number(raw);
+      lifetimeSeconds = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!(lifetimeSeconds >= 1 && lifetimeSeconds <= MAX_TOKEN_LIFETIME_SECONDS)) {
+        throw new UsageError(
+          `--lifetime must be a whole number of seconds from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}.`,
+        );
+      }
     } else if (flag.startsWith('-')) {
       throw new UsageError(`Unknown option ${flag}.`);
     } else if (identityName === undefined) {

@@ -50,7 +50,7 @@ export interface TokenIssuer {
 
 /** One hour, within the 60-90 minutes Entra typically gives. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
-const MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 
 export function parseTokenVersion(value: unknown): TokenVersion | undefined {
   return value === 1 || value === '1' ? 1 : value === 2 || value === '2' ? 2 : undefined;

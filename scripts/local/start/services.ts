@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureError } from '../../../functions/auth/errors';
+import { watchParent } from '../shared/parent';
 import { PortInUseError, ensurePortFree } from '../shared/ports';
 
 /** How a service ended on its own. */
@@ -49,7 +50,8 @@ export const consoleOutput: Output = {
 };
 
 export const DEFAULT_READY_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 5_000;
+/** How long a child service gets to stop after SIGTERM before SIGKILL: everything is down within 2 s. */
+export const STOP_GRACE_MS = 1_500;
 
 function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
@@ -233,22 +235,26 @@ export function describeExit(exit: ServiceExit): string {
   return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
+/** What stopped the services from outside: a signal, or the end of the parent process. */
+type Interruption = NodeJS.Signals | 'parent_exited';
+
 /**
  * Starts the services in order (each one ready before the next starts), prints their summary, and
- * runs until SIGINT/SIGTERM (resolves 0) or until one of them stops on its own (the others are
- * stopped; resolves 1). A taken port or a service that never gets ready also resolves 1, with a
- * message that names the cause. Everything started is stopped, in reverse order, before resolving.
+ * runs until SIGINT/SIGTERM/SIGHUP or the end of the process that started this one (resolves 0), or
+ * until one of them stops on its own (the others are stopped; resolves 1). A taken port or a
+ * service that never gets ready also resolves 1, with a message that names the cause. Everything
+ * started is stopped, in reverse order, before resolving.
  */
 export async function runServices(
   definitions: readonly ServiceDefinition[],
-  options: { output?: Output; signals?: readonly NodeJS.Signals[] } = {},
+  options: { output?: Output; signals?: readonly NodeJS.Signals[]; watchParent?: boolean } = {},
 ): Promise<number> {
   const output = options.output ?? consoleOutput;
-  const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+  const signals = options.signals ?? ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const running: RunningService[] = [];
 
-  let interrupted: (signal: NodeJS.Signals) => void = () => undefined;
-  const interruption = new Promise<NodeJS.Signals>((resolve) => {
+  let interrupted: (why: Interruption) => void = () => undefined;
+  const interruption = new Promise<Interruption>((resolve) => {
     interrupted = resolve;
   });
   const handlers = signals.map((signal) => {
@@ -256,6 +262,8 @@ export async function runServices(
     process.on(signal, handler);
     return [signal, handler] as const;
   });
+  const stopWatching =
+    options.watchParent === false ? undefined : watchParent(() => interrupted('parent_exited'));
 
   const stopAll = async (): Promise<void> => {
     for (const service of [...running].reverse()) {
@@ -268,6 +276,7 @@ export async function runServices(
   };
 
   try {
+    output.out(`[start] npm start runs as process ${process.pid}; its services stop with it`);
     const ports = new Map<number, string>();
     for (const definition of definitions) {
       const other = ports.get(definition.port);
@@ -337,7 +346,11 @@ export async function runServices(
       ...running.map((service) => service.exited.then((exit) => ({ service, exit }))),
     ]);
     if ('signal' in ended) {
-      output.out(`[start] ${ended.signal}: stopping`);
+      output.out(
+        ended.signal === 'parent_exited'
+          ? '[start] the process that started npm start has ended: stopping'
+          : `[start] ${ended.signal}: stopping`,
+      );
       return 0;
     }
     output.err(
@@ -345,6 +358,7 @@ export async function runServices(
     );
     return 1;
   } finally {
+    stopWatching?.();
     await stopAll();
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }

@@ -78,6 +78,7 @@ describe('npm run identity -- mint', () => {
     ['a bad version', ['mint', 'apim', '--version', '3'], '--version must be 1 or 2'],
     ['a bad lifetime', ['mint', 'apim', '--lifetime', 'soon'], '--lifetime must be'],
     ['a lifetime too long', ['mint', 'apim', '--lifetime', '999999'], 'from 1 to 86400'],
+    ['a lifetime of 0', ['mint', 'apim', '--lifetime', '0'], '--lifetime must be'],
     ['a flag without value', ['mint', 'apim', '--audience'], '--audience needs a value'],
     ['an extra argument', ['mint', 'apim', 'intruder'], 'Unexpected argument'],
     ['an unknown command', ['frobnicate'], 'Unknown command'],
