@@ -6,14 +6,17 @@ import { DEFAULT_PORTS } from '../shared/environment';
 import { findProjectRoot } from '../shared/paths';
 import { watchParent } from '../shared/parent';
 import { PortInUseError, readPort } from '../shared/ports';
+import { collectWhenIdle } from './idle-collection';
 import { HostConfigurationError, startFunctionHost } from './server';
 
 async function main(): Promise<void> {
   const port = readPort(process.env, 'PORT', DEFAULT_PORTS.FUNCTIONS_PORT, { allowZero: true });
+  const idle = collectWhenIdle();
   const host = await startFunctionHost({
     projectRoot: findProjectRoot(),
     port,
     portVariable: 'PORT',
+    onRequest: () => idle.touch(),
   });
   process.on('unhandledRejection', (reason) => {
     console.error(

@@ -40,6 +40,8 @@ export interface FunctionHostOptions {
   log?: (line: string) => void;
   /** Default MAX_REQUEST_BODY_BYTES. */
   maxRequestBodyBytes?: number;
+  /** Called as each request arrives (main.ts collects garbage once the host is idle). */
+  onRequest?: () => void;
 }
 
 export interface ServedRoute {
@@ -210,6 +212,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   };
 
   const server = http.createServer((req, res) => {
+    options.onRequest?.();
     handle(req, res).catch((error: unknown) => {
       log(
         `[error] host failed to answer ${req.method ?? '?'} ${printablePath((req.url ?? '').split('?')[0]!)}: ${message(error)}`,

@@ -168,10 +168,12 @@ export function nodeScriptService(options: {
   readonly readyTimeoutMs?: number;
   /** The child's whole environment. */
   readonly env: NodeJS.ProcessEnv;
+  /** Node.js options before the script, for example `--expose-gc`. */
+  readonly nodeOptions?: readonly string[];
   readonly describe?: () => string[];
   readonly output?: Output;
 }): ServiceDefinition {
-  const { name, projectRoot, script, env, output, ...definition } = options;
+  const { name, projectRoot, script, env, output, nodeOptions = [], ...definition } = options;
   return {
     name,
     ...definition,
@@ -180,7 +182,7 @@ export function nodeScriptService(options: {
         spawnService({
           name,
           command: process.execPath,
-          args: [path.join(projectRoot, 'dist', 'scripts', `${script}.js`)],
+          args: [...nodeOptions, path.join(projectRoot, 'dist', 'scripts', `${script}.js`)],
           cwd: projectRoot,
           env,
           output,
