@@ -63,6 +63,8 @@ export interface GatewayResponse {
   status: number;
   readonly headers: HeaderMap;
   body: Buffer;
+  /** Why the pipeline failed (`source Reason`), for the request's one log line. */
+  reason?: string;
 }
 
 /** A response in API Management's own error shape: `{ "statusCode": 401, "message": "..." }`. */

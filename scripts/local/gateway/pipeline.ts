@@ -53,9 +53,17 @@ interface Context {
 }
 
 /** The Entra error code in a credential's error message, if any (AADSTS500011 and friends). */
+/**
+ * What the managed identity endpoint said, from @azure/identity's message (`... Message
+ * <error>: ... Description: <description> - Correlation ID ...`): the AADSTS code or the OAuth
+ * error, and the description, which names the cause (a wrong header, an unknown resource).
+ */
 function entraErrorCode(error: unknown): string | undefined {
   const message = error instanceof Error ? error.message : '';
-  return /AADSTS\d+/.exec(message)?.[0];
+  const code = /AADSTS\d+/.exec(message)?.[0] ?? /Message ([a-z_]{1,64}):/.exec(message)?.[1];
+  const description = /Description: (.{1,300}?)(?: - Correlation ID|$)/.exec(message)?.[1];
+  if (!code) return undefined;
+  return description ? `${code}: ${description.replace(/\p{Cc}/gu, '?')}` : code;
 }
 
 export class Pipeline {
@@ -103,16 +111,17 @@ export class Pipeline {
                 cause: error,
               },
             );
-      this.options.log(`error: ${failure.source} ${failure.reason}`);
       context.response = failure.response;
       try {
         await this.execute('on-error', context);
-        return context.response;
+        return { ...context.response, reason: `${failure.source} ${failure.reason}` };
       } catch (onErrorFailure: unknown) {
         const reason =
           onErrorFailure instanceof PolicyFailure ? onErrorFailure.reason : 'InternalError';
-        this.options.log(`error: on-error section failed (${reason})`);
-        return apimResponse(500, APIM_MESSAGES.internalError);
+        return {
+          ...apimResponse(500, APIM_MESSAGES.internalError),
+          reason: `${failure.source} ${failure.reason}, then on-error ${reason}`,
+        };
       }
     }
   }
@@ -195,15 +204,16 @@ export class Pipeline {
       return;
     }
     const code = entraErrorCode(cause);
-    this.options.log(
-      `authentication-managed-identity: no token for resource ${statement.resource}` +
-        (code ? ` (${code})` : '') +
-        (statement.ignoreError ? '; ignore-error="true", continuing without one' : ''),
-    );
-    if (statement.ignoreError) return;
+    const noToken = `no token for resource ${statement.resource}` + (code ? ` (${code})` : '');
+    if (statement.ignoreError) {
+      this.options.log(
+        `authentication-managed-identity: ${noToken}; ignore-error="true", continuing without one`,
+      );
+      return;
+    }
     throw new PolicyFailure(
       'authentication-managed-identity',
-      'TokenAcquisitionFailed',
+      `TokenAcquisitionFailed, ${noToken}`,
       apimResponse(500, APIM_MESSAGES.internalError),
       { cause },
     );

@@ -287,6 +287,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const started = performance.now();
     let pathname = '?';
     let status = 500;
+    let reason = '-';
     void (async () => {
       try {
         let url: URL;
@@ -301,15 +302,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         pathname = url.pathname;
         const response = await respond(req, url);
         status = response.status;
+        reason = response.reason ?? '-';
         send(res, response);
       } catch (error: unknown) {
-        log(`error: ${ensureError(error).name} while handling a request`);
+        reason = `gateway ${ensureError(error).name}`;
         status = 500;
         if (!res.headersSent) send(res, apimResponse(500, APIM_MESSAGES.internalError));
         else res.destroy();
       } finally {
         log(
-          `${(req.method ?? '?').slice(0, 10)} ${printablePath(pathname)} ${status} ${Math.round(performance.now() - started)}ms`,
+          `${(req.method ?? '?').slice(0, 10)} ${printablePath(pathname)} ${status} ${reason} ${Math.round(performance.now() - started)}ms`,
         );
       }
     })();

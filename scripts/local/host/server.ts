@@ -2,6 +2,7 @@ import { HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { format } from 'node:util';
 import {
   ProblemReply,
@@ -70,6 +71,26 @@ interface LoadedRoute {
 
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
+/** `Request refused: <code> (invocation <id>)`, when `message` is that note, else undefined. */
+function refusalNote(message: string, id: string): string | undefined {
+  const code = /^Request refused: ([a-z][a-z0-9_]{0,63}) \(invocation ([0-9a-f-]{36})\)$/.exec(
+    message,
+  );
+  return code && code[2] === id ? message : undefined;
+}
+
+/** The reason `code` of an `application/problem+json` answer (docs/responses.md), else `-`. */
+function reasonCode(result: InvocationResult): string {
+  const type = result.headers['content-type'];
+  if (typeof type !== 'string' || !type.startsWith('application/problem+json')) return '-';
+  try {
+    const code = (JSON.parse(result.body.toString('utf8')) as { code?: unknown }).code;
+    return typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : '-';
+  } catch {
+    return '-';
+  }
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -111,19 +132,28 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const raw = req.url ?? '/';
     const queryAt = raw.indexOf('?');
     const pathname = queryAt === -1 ? raw : raw.slice(0, queryAt);
+    const started = performance.now();
     let functionName = '-';
     let invocationId = '-';
 
+    // The one line of each request: method, path, status, reason code, duration, function, id.
     const send = (
       status: number,
       headers: Record<string, string | string[]>,
       body: Buffer | string,
+      reason = '-',
     ): void => {
       writeResponse(res, status, headers, body, { head: method === 'HEAD' });
-      log(`${method} ${printablePath(pathname)} ${status} ${functionName} ${invocationId}`);
+      const ms = Math.round(performance.now() - started);
+      log(
+        `${method} ${printablePath(pathname)} ${status} ${reason} ${ms}ms ${functionName} ${invocationId}`,
+      );
     };
-    const sendProblem = (reply: ProblemReply, extra: Record<string, string> = {}): void =>
-      send(reply.status, { ...reply.headers, ...extra }, reply.body);
+    const sendProblem = (
+      reply: ProblemReply,
+      reason: string,
+      extra: Record<string, string> = {},
+    ): void => send(reply.status, { ...reply.headers, ...extra }, reply.body, reason);
 
     let segments: string[];
     try {
@@ -133,7 +163,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
         .split('/')
         .map((segment) => decodeURIComponent(segment));
     } catch {
-      sendProblem(problem(400, 'Bad Request', 'The request path is malformed.'));
+      sendProblem(problem(400, 'Bad Request', 'The request path is malformed.'), 'bad_path');
       return;
     }
     if (segments.at(-1) === '') segments.pop();
@@ -153,15 +183,17 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
         })
       : [];
     if (matches.length === 0) {
-      sendProblem(problem(404, 'Not Found', 'No function is served at this path.'));
+      sendProblem(problem(404, 'Not Found', 'No function is served at this path.'), 'no_function');
       return;
     }
     const chosen = matches.find((match) => match.route.methods.includes(method as HttpMethod));
     if (!chosen) {
       const allow = [...new Set(matches.flatMap((match) => match.route.methods))].join(', ');
-      sendProblem(problem(405, 'Method Not Allowed', `This path answers ${allow}.`), {
-        Allow: allow,
-      });
+      sendProblem(
+        problem(405, 'Method Not Allowed', `This path answers ${allow}.`),
+        'method_not_allowed',
+        { Allow: allow },
+      );
       return;
     }
 
@@ -169,6 +201,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     if (!body) {
       sendProblem(
         problem(413, 'Content Too Large', `The request body is larger than ${limit} bytes.`),
+        'body_too_large',
         { Connection: 'close' },
       );
       return;
@@ -187,13 +220,20 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
           'Bad Request',
           'The request cannot be represented as an HTTP trigger request.',
         ),
+        'bad_request',
       );
       return;
     }
     const context = new InvocationContext({
       invocationId: id,
       functionName: name,
-      logHandler: (level, ...args: unknown[]) => log(`[${level}] ${name} ${id} ${format(...args)}`),
+      logHandler: (level, ...args: unknown[]) => {
+        const message = format(...args);
+        // The auth layer notes each refusal (functions/auth/middleware.ts); its code is in the
+        // request line already, so the host does not write it twice.
+        if (level === 'warning' && message === refusalNote(message, id)) return;
+        log(`[${level}] ${name} ${id} ${message}`);
+      },
     });
 
     let result: InvocationResult;
@@ -205,10 +245,11 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       log(`[error] ${name} ${id} The function failed: ${detail}`);
       sendProblem(
         problem(500, 'Internal Server Error', 'The function failed; the host log has the details.'),
+        'function_failed',
       );
       return;
     }
-    send(result.status, result.headers, result.body);
+    send(result.status, result.headers, result.body, reasonCode(result));
   };
 
   const server = http.createServer((req, res) => {

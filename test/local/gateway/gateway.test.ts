@@ -449,10 +449,15 @@ describe('start-up', () => {
 });
 
 describe('logs', () => {
-  it('one line per request (method, path, status, duration), never a key, token or header value', () => {
+  it('one line per request (method, path, status, reason, duration), never a key, token or header value', () => {
     const requestLines = logs.filter((line) => /^[A-Z]+ \//.test(line));
     expect(requestLines.length).toBeGreaterThan(20);
-    for (const line of requestLines) expect(line).toMatch(/^[A-Z]+ \/\S* \d{3} \d+ms$/);
+    for (const line of requestLines) expect(line).toMatch(/^[A-Z]+ \/\S* \d{3} (-|.+) \d+ms$/);
+    // Nothing else: a failure's reason is in its request line, not on a line of its own.
+    const requestLine = /^[A-Z]+ \S+ \d{3} /;
+    expect(logs.filter((line) => !requestLine.test(line) && !line.startsWith('warning: '))).toEqual(
+      [],
+    );
     const all = logs.join('\n');
     for (const secret of [KEY, FAKE_TOKEN, ...CLIENT_SECRETS]) expect(all).not.toContain(secret);
     expect(all).not.toMatch(/subscription-key=/);

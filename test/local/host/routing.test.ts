@@ -107,7 +107,7 @@ describe('routing', () => {
     lines.length = 0;
     await call('/api/nothing?token=secret-value');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^GET \/api\/nothing 200 nothing [0-9a-f-]{36}$/);
+    expect(lines[0]).toMatch(/^GET \/api\/nothing 200 - \d+ms nothing [0-9a-f-]{36}$/);
   });
 });
 
