@@ -16,7 +16,8 @@ export interface JwksServer {
   close(): Promise<void>;
 }
 
-export async function startJwksServer(initial: JwksBehaviour): Promise<JwksServer> {
+/** `port` 0 (the default) picks a free one; another reopens an address a closed server had. */
+export async function startJwksServer(initial: JwksBehaviour, port = 0): Promise<JwksServer> {
   const sockets = new Set<import('node:net').Socket>();
   const state: JwksServer = {
     url: '',
@@ -59,7 +60,7 @@ export async function startJwksServer(initial: JwksBehaviour): Promise<JwksServe
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`;
   return state;
 }
