@@ -5,7 +5,8 @@
  *   <!-- commands: local -->            run as written by test/docs/local-commands.test.ts,
  *                                       against `npm start`'s services (a `# 401` comment at
  *                                       the end of a curl line is the status it must get)
- *   <!-- commands: ci -->               each command is one that .ci/run runs
+ *   <!-- commands: ci -->               each command is one that CI runs (.ci/run, or a
+ *                                       run step of .github/workflows/*.yml)
  *   <!-- commands: test <file> ... -->  the named tests run the same commands or entry points
  *   <!-- commands: azure -->            needs an Azure subscription; not run here
  *
@@ -14,6 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { codeBlocks, type CodeBlock } from './markdown';
 
 export const SHELL_LANGUAGES = new Set([
@@ -54,10 +56,25 @@ export function commandsOf(content: string): string[] {
     .filter((command) => command !== '');
 }
 
-/** Commands .ci/run runs. */
+/** Commands CI runs: those of `.ci/run`, and the `run:` steps of `.github/workflows/*.yml`. */
 function ciCommands(root: string): string[] {
-  const file = path.join(root, '.ci', 'run');
-  return fs.existsSync(file) ? commandsOf(fs.readFileSync(file, 'utf8')) : [];
+  const scripts: string[] = [];
+  const run = path.join(root, '.ci', 'run');
+  if (fs.existsSync(run)) scripts.push(fs.readFileSync(run, 'utf8'));
+  const workflows = path.join(root, '.github', 'workflows');
+  if (fs.existsSync(workflows)) {
+    for (const name of fs.readdirSync(workflows).filter((file) => /\.ya?ml$/.test(file))) {
+      const workflow = parseYaml(fs.readFileSync(path.join(workflows, name), 'utf8')) as {
+        jobs?: Record<string, { steps?: { run?: unknown }[] }>;
+      } | null;
+      for (const job of Object.values(workflow?.jobs ?? {})) {
+        for (const step of job.steps ?? []) {
+          if (typeof step.run === 'string') scripts.push(step.run);
+        }
+      }
+    }
+  }
+  return scripts.flatMap(commandsOf);
 }
 
 function packageScripts(root: string): Record<string, string> {

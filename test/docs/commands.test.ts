@@ -78,6 +78,15 @@ describe('commandProblems', () => {
     ).toEqual([]);
   });
 
+  it('counts the run steps of GitHub workflows as CI', () => {
+    fs.mkdirSync(path.join(root, '.github', 'workflows'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, '.github', 'workflows', 'ci.yml'),
+      'on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: |\n          npm ci\n          npm run bench\n',
+    );
+    expect(problems('<!-- commands: ci -->\n```sh\nnpm run bench\n```')).toEqual([]);
+  });
+
   it.each([
     [
       'a shell block without a marker',
