@@ -84,6 +84,7 @@ let env: NodeJS.ProcessEnv;
 let ports: Record<keyof typeof DEFAULT_PORTS, number>;
 
 beforeAll(async () => {
+  if (process.platform === 'win32') return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-commands-'));
   ports = {
     FUNCTIONS_PORT: await freePort(),
@@ -101,35 +102,40 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await start?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the commands marked local', { timeout: 60_000 }, () => {
-  it('are there, and npm start is what the test runs', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(3);
-    const scripts = (
-      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-        scripts: Record<string, string>;
-      }
-    ).scripts;
-    expect(scripts.start).toBe(START_SCRIPT);
-  });
+// The blocks are sh, as the pages present them; on Windows they are not run (the test name says so).
+describe.skipIf(process.platform === 'win32')(
+  'the commands marked local (POSIX only: run with sh)',
+  { timeout: 60_000 },
+  () => {
+    it('are there, and npm start is what the test runs', () => {
+      expect(blocks.length).toBeGreaterThanOrEqual(3);
+      const scripts = (
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+          scripts: Record<string, string>;
+        }
+      ).scripts;
+      expect(scripts.start).toBe(START_SCRIPT);
+    });
 
-  it('a block turns into a script with the test ports and the expected statuses', () => {
-    const { script: text, expected } = runnable(
-      'npm ci && npm start\nTOKEN=$(x)\ncurl -i http://127.0.0.1:7071/api/whoami   # 401: no token\n',
-      { FUNCTIONS_PORT: 1, IDENTITY_PORT: 2, GATEWAY_PORT: 3 },
-    );
-    expect(text).toBe(
-      "TOKEN=$(x)\ncurl -i http://127.0.0.1:1/api/whoami -s -o /dev/null -w 'status %{http_code}\\n'",
-    );
-    expect(expected).toEqual(['401']);
-  });
+    it('a block turns into a script with the test ports and the expected statuses', () => {
+      const { script: text, expected } = runnable(
+        'npm ci && npm start\nTOKEN=$(x)\ncurl -i http://127.0.0.1:7071/api/whoami   # 401: no token\n',
+        { FUNCTIONS_PORT: 1, IDENTITY_PORT: 2, GATEWAY_PORT: 3 },
+      );
+      expect(text).toBe(
+        "TOKEN=$(x)\ncurl -i http://127.0.0.1:1/api/whoami -s -o /dev/null -w 'status %{http_code}\\n'",
+      );
+      expect(expected).toEqual(['401']);
+    });
 
-  it.each(blocks)('$where runs as written, each curl getting its status', async ({ content }) => {
-    const { script: text, expected } = runnable(content, ports);
-    const output = await sh(text, env);
-    const statuses = [...output.matchAll(/^status (\d{3})$/gm)].map((match) => match[1]);
-    expect(statuses).toEqual(expected);
-  });
-});
+    it.each(blocks)('$where runs as written, each curl getting its status', async ({ content }) => {
+      const { script: text, expected } = runnable(content, ports);
+      const output = await sh(text, env);
+      const statuses = [...output.matchAll(/^status (\d{3})$/gm)].map((match) => match[1]);
+      expect(statuses).toEqual(expected);
+    });
+  },
+);

@@ -50,7 +50,7 @@ function copyProject(): string {
   for (const entry of ['functions', 'package.json', 'host.json', 'tsconfig.json']) {
     fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
   }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'junction');
   // The scripts as the global setup built them: the copy's host serves the copy (its project root).
   fs.cpSync(path.join(ROOT, 'dist', 'scripts'), path.join(copy, 'dist', 'scripts'), {
     recursive: true,
