@@ -14,6 +14,7 @@
  * block the check cannot see. Each check returns `page:line: what`; empty means the page passes.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { codeBlocks, type CodeBlock } from './markdown';
@@ -93,6 +94,20 @@ function npmScript(command: string): string | undefined {
   return words.slice(2).find((word) => !word.startsWith('-'));
 }
 
+/**
+ * The entry point of a script that runs through scripts/local/shared/launch.cjs (`node
+ * scripts/local/shared/launch.cjs identity`), from the launcher's own table.
+ */
+function launchedEntry(root: string, script: string): string | undefined {
+  const name = /^node scripts\/local\/shared\/launch\.cjs (\w+)$/.exec(script)?.[1];
+  const launcher = path.join(root, 'scripts', 'local', 'shared', 'launch.cjs');
+  if (name === undefined || !fs.existsSync(launcher)) return undefined;
+  const { SCRIPTS } = createRequire(__filename)(launcher) as {
+    SCRIPTS: Record<string, { entry: string } | undefined>;
+  };
+  return SCRIPTS[name]?.entry;
+}
+
 /** Whether `file` (a test) runs `command`: verbatim, or the entry point its npm script runs. */
 function testRuns(root: string, file: string, command: string): boolean {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
@@ -102,7 +117,8 @@ function testRuns(root: string, file: string, command: string): boolean {
   const script = packageScripts(root)[name] ?? '';
   // Vitest's global setup (test/support/build.ts) compiles tsconfig.build.json as `npm run build` does.
   if (name === 'build') return /tsc -p tsconfig\.build\.json/.test(script);
-  const entry = /node dist\/scripts\/([\w/-]+)\.js/.exec(script)?.[1];
+  const entry =
+    /node dist\/scripts\/([\w/-]+)\.js/.exec(script)?.[1] ?? launchedEntry(root, script);
   if (entry === undefined) return false;
   // script('local/host/main'), or path.join(ROOT, 'dist', 'scripts', 'local', 'gateway', 'main.js')
   const segments = `'${entry.split('/').join("', '")}.js'`;

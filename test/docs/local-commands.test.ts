@@ -27,7 +27,9 @@ const blocks: LocalBlock[] = docPages().flatMap((page) =>
 );
 
 const STATUS = /\s#\s*(\d{3})\b.*$/;
-const START_SCRIPT = 'npm run -s build && node dist/scripts/local/start/main.js';
+// launch.cjs checks the ports, builds and runs dist/scripts/local/start/main.js, which this test
+// runs (test/local/start/launch.test.ts covers the launcher).
+const START_SCRIPT = 'node scripts/local/shared/launch.cjs start';
 
 /** The block as a script for sh, and the statuses its curl lines must get, in order. */
 function runnable(
