@@ -112,6 +112,12 @@ export interface PolicyElement<Config = unknown> {
 export function policyElement<Config>(
   definition: PolicyElementDefinition<Config>,
 ): PolicyElement<Config> {
+  // The type already requires both; this holds for definitions that escape it (casts, plain JS).
+  for (const part of ['parse', 'execute'] as const) {
+    if (typeof definition[part] !== 'function') {
+      throw new TypeError(`Policy element <${definition.name}> has no ${part} function.`);
+    }
+  }
   const configs = new WeakMap<Statement, Config>();
   return {
     name: definition.name,
