@@ -1,3 +1,4 @@
+import { API_ON_ERROR_BODY } from '../../scripts/azd/smoke-test/builtin-errors';
 import { describe, expect, it } from 'vitest';
 import {
   POLICY_FILES,
@@ -308,5 +309,12 @@ describe('the schema check catches invalid policies', () => {
     const errors = await schemaErrors(mutated, 'policies/api.xml');
     expect(errors.join('\n')).toMatch(expected);
     expect(errors.join('\n')).toMatch(/policies\/api\.xml:\d+/);
+  });
+});
+
+describe('the smoke test', () => {
+  it("expects exactly the body api.xml's on-error section sets", () => {
+    const body = /<on-error>[\s\S]*<set-body>([^<]*)<\/set-body>/.exec(api);
+    expect(JSON.parse(body![1]!)).toEqual(API_ON_ERROR_BODY);
   });
 });
