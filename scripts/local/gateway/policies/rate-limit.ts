@@ -16,24 +16,40 @@ export const MAX_RENEWAL_PERIOD_SECONDS = 300;
 export interface RateLimitConfig {
   readonly calls: number;
   readonly renewalPeriodSeconds: number;
-  /** Per subscription: the times of the calls let through within the last period, oldest first. */
-  readonly windows: Map<string, number[]>;
+  /**
+   * Per subscription: the times of the last `calls` calls let through, as a ring (`next` is the
+   * oldest once it is full). O(1) per call, memory at most `calls` times per subscription.
+   */
+  readonly windows: Map<string, { readonly times: number[]; next: number }>;
 }
 
-/** Counts one call; the seconds to wait when it is over the limit, else undefined. */
+/**
+ * Counts one call; the seconds to wait when it is over the limit, else undefined. A call goes
+ * through when fewer than `calls` calls went through in the last period, that is when the
+ * `calls`-th most recent one is at least a period old. Rejected calls are not counted.
+ */
 export function admit(
   config: RateLimitConfig,
   subscriptionId: string,
   now: number,
 ): number | undefined {
   const period = config.renewalPeriodSeconds * 1000;
-  const calls = (config.windows.get(subscriptionId) ?? []).filter((at) => now - at < period);
-  config.windows.set(subscriptionId, calls);
-  if (calls.length < config.calls) {
-    calls.push(now);
+  let window = config.windows.get(subscriptionId);
+  if (!window) {
+    window = { times: [], next: 0 };
+    config.windows.set(subscriptionId, window);
+  }
+  if (window.times.length < config.calls) {
+    window.times.push(now);
     return undefined;
   }
-  return Math.max(1, Math.ceil((calls[0]! + period - now) / 1000));
+  const oldest = window.times[window.next]!;
+  if (now - oldest >= period) {
+    window.times[window.next] = now;
+    window.next = (window.next + 1) % config.calls;
+    return undefined;
+  }
+  return Math.max(1, Math.ceil((oldest + period - now) / 1000));
 }
 
 export default policyElement<RateLimitConfig>({

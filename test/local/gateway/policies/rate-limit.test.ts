@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import rateLimit, {
   admit,
@@ -23,6 +24,28 @@ describe('rate-limit counts in a sliding window (rate-limit-policy.md), per subs
     // A fixed window restarted at 10 would let this through; the sliding one still holds 5 and 10.
     expect(at(12)).toBe(3);
     expect(at(15)).toBeUndefined();
+  });
+
+  it('agrees with counting every call in the last period, for any sequence of calls', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 60 }),
+        (calls, seconds, gaps) => {
+          const limit = config(calls, seconds);
+          const admitted: number[] = [];
+          let now = 0;
+          for (const gap of gaps) {
+            now += gap;
+            const inWindow = admitted.filter((at) => now - at < seconds * 1000).length;
+            const expected = inWindow < calls;
+            expect(admit(limit, 'sub', now) === undefined).toBe(expected);
+            if (expected) admitted.push(now);
+          }
+        },
+      ),
+    );
   });
 
   it('does not count rejected calls, and counts each subscription apart', () => {
