@@ -14,7 +14,7 @@ import {
   managedIdentityCredentialFromEnv,
   readNamedValues,
 } from './definition';
-import { ensureError } from './errors';
+import { ensureError, formatLocation } from './errors';
 import { PolicyFailure } from './failure';
 import {
   APIM_MESSAGES,
@@ -27,6 +27,7 @@ import {
 import { matchOperation, type ApiDefinition } from './openapi';
 import { Pipeline } from './pipeline';
 import authenticationManagedIdentity from './policies/authentication-managed-identity';
+import forwardRequest, { CONSUMPTION_REQUEST_CAP_SECONDS } from './policies/forward-request';
 import setHeader from './policies/set-header';
 import setQueryParameter from './policies/set-query-parameter';
 import { effectiveSection } from './policy';
@@ -156,6 +157,15 @@ function startupWarnings(pipeline: Pipeline): string[] {
       `the policies do not delete the ${names.query} query parameter: in Azure the subscription key would reach ` +
         'the backend (the local gateway strips it regardless).',
     );
+  }
+  for (const statement of pipeline.statements('backend')) {
+    const forward = forwardRequest.configOf(statement);
+    if (forward && (forward.timeoutSeconds ?? 300) >= CONSUMPTION_REQUEST_CAP_SECONDS) {
+      warnings.push(
+        `forward-request at ${formatLocation(statement.at)} waits ${forward.timeoutSeconds ?? '300 (the default)'} s for the backend, ` +
+          `but the Consumption tier ends a request at ${CONSUMPTION_REQUEST_CAP_SECONDS} s: set a timeout below it.`,
+      );
+    }
   }
   if (!inbound.some((statement) => authenticationManagedIdentity.configOf(statement))) {
     warnings.push(

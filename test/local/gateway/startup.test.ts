@@ -101,6 +101,22 @@ describe('start-up', () => {
     expect(JSON.stringify(h.echo.requests)).not.toContain(KEY);
   });
 
+  it('warns when forward-request would wait longer than the Consumption tier lets a request run', async () => {
+    for (const [edit, waits] of [
+      [(text: string) => text.replace(/ timeout="\d+"/, ''), '300 (the default)'],
+      [(text: string) => text.replace(/timeout="\d+"/, 'timeout="30"'), '30'],
+    ] as const) {
+      const slow = await h.gateway({
+        apimDir: h.apimCopy((file, text) => (file === 'policies/api.xml' ? edit(text) : text)),
+      });
+      expect(slow.warnings.join('\n')).toMatch(
+        new RegExp(
+          `forward-request at \\S+api\\.xml:\\d+ waits ${waits.replace(/[()]/g, '\\$&')} s .* 30 s`,
+        ),
+      );
+    }
+  });
+
   it('prints a curl that quotes the key for the shell, or names its variable', () => {
     expect(
       gatewayCurl('http://127.0.0.1:7073', { variable: 'LOCAL_SUBSCRIPTION_KEY' }, 'hello'),
