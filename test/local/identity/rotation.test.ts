@@ -14,7 +14,7 @@ import { startIdentityServer, type IdentityServer } from '../../../scripts/local
 import { localFunctionAppSettings } from '../../../scripts/local/shared/environment';
 import { APIM_DIR, request } from '../gateway/support';
 import { cleanEnv, runNode, script } from '../../support/node-process';
-import { fetchJwks } from './helpers';
+import { fetchJwks } from './support';
 
 /**
  * `npm run identity -- rotate` against the secured path: the gateway holds a token (API
