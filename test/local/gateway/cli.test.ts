@@ -104,7 +104,7 @@ describe('npm run gateway', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-    expect(output).toMatch(/GET \/api\/hello 401 - \d+ms/);
+    expect(output).toMatch(/GET \/api\/hello 401 authorization SubscriptionKeyInvalid \d+ms/);
     expect(output).not.toContain(key);
   });
 });

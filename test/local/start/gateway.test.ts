@@ -77,7 +77,9 @@ describe('npm start with the gateway', () => {
       const finished = await start.stop('SIGINT');
       expect(finished.code).toBe(0);
       expect(start.stdout).toMatch(/\[gateway\] GET \/api\/whoami 200 - \d+ms/);
-      expect(start.stdout).toMatch(/\[gateway\] GET \/api\/whoami 401 - \d+ms/);
+      expect(start.stdout).toMatch(
+        /\[gateway\] GET \/api\/whoami 401 authorization SubscriptionKeyNotFound \d+ms/,
+      );
       const probe = net.createServer();
       await new Promise<void>((resolve, reject) => {
         probe.once('error', reject);
