@@ -44,7 +44,7 @@ export function checkSubscriptionKey(
   if (!presented) return refuse('SubscriptionKeyNotFound', APIM_MESSAGES.missingKey);
   // Every known key is compared, so the time taken does not tell which one matched.
   const matches = subscriptions.filter(
-    (known) => presented.length === 1 && secretsEqual(known.key, presented[0]!),
+    (known) => presented.length === 1 && secretsEqual(known.key, presented[0]),
   );
   const match = matches[0];
   if (!match) return refuse('SubscriptionKeyInvalid', APIM_MESSAGES.invalidKey);
