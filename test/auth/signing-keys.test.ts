@@ -127,6 +127,66 @@ describe('SigningKeyStore', () => {
     expect(await codeOf(store.getKey(weak.kid))).toBe('unknown_signing_key');
   });
 
+  it.each([
+    ['an encryption key (use "enc")', (jwk: Record<string, unknown>) => ({ ...jwk, use: 'enc' })],
+    ['a private key (with "d")', (jwk: Record<string, unknown>) => ({ ...jwk, d: jwk.n })],
+    [
+      'key_ops without verify',
+      (jwk: Record<string, unknown>) => ({ ...jwk, key_ops: ['encrypt'] }),
+    ],
+    ['no kid', (jwk: Record<string, unknown>) => ({ ...jwk, kid: undefined })],
+    ['not RSA', (jwk: Record<string, unknown>) => ({ ...jwk, kty: 'EC' })],
+    ['a modulus that is not base64url', (jwk: Record<string, unknown>) => ({ ...jwk, n: 42 })],
+  ])('ignores %s', async (_case, change) => {
+    const store = await setup({ kind: 'keys', keys: [change(second.jwk), first.jwk] });
+    expect(await codeOf(store.getKey(first.kid))).toBe('found');
+    expect(await codeOf(store.getKey(second.kid))).toBe('unknown_signing_key');
+  });
+
+  it('keeps a key that says it verifies (key_ops) or has alg RS256', async () => {
+    const store = await setup({
+      kind: 'keys',
+      keys: [
+        { ...first.jwk, key_ops: ['verify'] },
+        { ...second.jwk, alg: 'RS256' },
+      ],
+    });
+    expect(await codeOf(store.getKey(first.kid))).toBe('found');
+    expect(await codeOf(store.getKey(second.kid))).toBe('found');
+  });
+
+  it('keeps the KeyObject of a key published unchanged, and tells listeners of changes only', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk, second.jwk] });
+    const heard: string[][] = [];
+    store.onKeysChanged((keys) => heard.push([...keys.keys()]));
+    const before = await store.getKey(first.kid);
+    expect(heard).toEqual([[first.kid, second.kid]]);
+
+    clock += 30_000;
+    expect(await codeOf(store.getKey('unknown'))).toBe('unknown_signing_key');
+    expect(server!.requests).toBe(2);
+    expect(store.currentKey(first.kid)).toBe(before);
+    expect(heard).toHaveLength(1);
+
+    server!.behaviour = { kind: 'keys', keys: [first.jwk] };
+    clock += 30_000;
+    expect(await codeOf(store.getKey('unknown'))).toBe('unknown_signing_key');
+    expect(heard).toEqual([[first.kid, second.kid], [first.kid]]);
+    expect(store.currentKey(first.kid)).toBe(before);
+    expect(store.currentKey(second.kid)).toBeUndefined();
+  });
+
+  it('prefetch() fetches the keys before any lookup, once', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk] });
+    store.prefetch();
+    store.prefetch();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server!.requests).toBe(1);
+    expect(store.currentKey(first.kid)?.equals(first.publicKey)).toBe(true);
+    expect(await codeOf(store.getKey(first.kid))).toBe('found');
+    expect(server!.requests).toBe(1);
+  });
+
   it('does not hammer a failing endpoint, and recovers after the failure cooldown', async () => {
     const store = await setup({ kind: 'status', status: 503 }, { failureCooldownMs: 5_000 });
     for (let i = 0; i < 20; i += 1) {
