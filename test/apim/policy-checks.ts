@@ -104,7 +104,11 @@ export function openingCommentProblems(xml: string): string[] {
     : [];
 }
 
-/** Every section is present and holds exactly one `<base />`. */
+/**
+ * Every section is present and holds exactly one `<base />`, except a `<backend>` that holds a
+ * single `<forward-request>` instead: it replaces the global default forward-request (to set
+ * its timeout), which is all the enclosing backend sections hold.
+ */
 export function baseProblems(xml: string): string[] {
   const root = parseXml(xml);
   const problems: string[] = [];
@@ -114,10 +118,32 @@ export function baseProblems(xml: string): string[] {
       problems.push(`<${name}> is missing`);
       continue;
     }
-    const bases = childElements(element).filter((child) => child.tagName === 'base').length;
-    if (bases !== 1) problems.push(`<${name}> has ${bases} <base /> elements, expected 1`);
+    const children = childElements(element);
+    const bases = children.filter((child) => child.tagName === 'base').length;
+    const forwardsOnly =
+      name === 'backend' && children.length === 1 && children[0]!.tagName === 'forward-request';
+    if (bases !== 1 && !forwardsOnly)
+      problems.push(`<${name}> has ${bases} <base /> elements, expected 1`);
   }
   return problems;
+}
+
+/** The Consumption tier caps a request at 30 s (includes/api-management-service-limits.md). */
+export const CONSUMPTION_REQUEST_CAP_SECONDS = 30;
+
+/** The backend is called with an explicit forward-request timeout within the Consumption cap. */
+export function forwardTimeoutProblems(xml: string): string[] {
+  const backend = section(parseXml(xml), 'backend');
+  const forwards = backend
+    ? childElements(backend).filter((child) => child.tagName === 'forward-request')
+    : [];
+  if (forwards.length !== 1) return [`backend has ${forwards.length} forward-request, expected 1`];
+  const timeout = forwards[0]!.getAttribute('timeout');
+  if (timeout === null || !/^\d+$/.test(timeout)) return ['forward-request sets no timeout'];
+  const seconds = Number(timeout);
+  return seconds >= 1 && seconds < CONSUMPTION_REQUEST_CAP_SECONDS
+    ? []
+    : [`forward-request timeout ${seconds} s is not below the Consumption cap of 30 s`];
 }
 
 // --- the API policy -------------------------------------------------------------------------
@@ -248,6 +274,17 @@ export function onErrorProblems(xml: string): string[] {
     values.join() !== 'application/problem+json'
   ) {
     problems.push('on-error does not set Content-Type: application/problem+json');
+  }
+  const cacheControl = children.find(
+    (element) =>
+      element.tagName === 'set-header' &&
+      (element.getAttribute('name') ?? '').toLowerCase() === 'cache-control',
+  );
+  if (
+    cacheControl?.getAttribute('exists-action') !== 'override' ||
+    childElements(cacheControl).map(textOf).join() !== 'no-store'
+  ) {
+    problems.push('on-error does not set Cache-Control: no-store');
   }
   const bodies = children.filter((element) => element.tagName === 'set-body');
   if (bodies.length !== 1)
