@@ -1,6 +1,6 @@
 /**
  * The function app's auth layer under load while its JWKS endpoint fails, comes back and rotates,
- * through the public exports (configureAuthentication, withAuthentication, SigningKeyStore) and the
+ * through the public exports (createAuthentication, SigningKeyStore) and the
  * library's own HttpRequest. The store's cooldowns are shortened so the test runs in seconds; what
  * is checked is what functions/auth/signing-keys.ts documents:
  *
@@ -13,7 +13,7 @@
  */
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { configureAuthentication, withAuthentication } from '../../functions/auth/middleware';
+import { createAuthentication } from '../../functions/auth/middleware';
 import { SigningKeyStore } from '../../functions/auth/signing-keys';
 import { JwksBehaviour, JwksServer, startJwksServer } from '../support/jwks-server';
 import {
@@ -37,7 +37,7 @@ let keyA: TestKey;
 let keyB: TestKey;
 let jwks: JwksServer;
 let store: SigningKeyStore;
-let handler: ReturnType<typeof withAuthentication>;
+let handler: ReturnType<ReturnType<typeof createAuthentication>['protect']>;
 
 beforeAll(async () => {
   keyA = createTestKey();
@@ -55,7 +55,7 @@ beforeEach(() => {
     failureCooldownMs: COOLDOWN_MS,
     unknownKeyCooldownMs: COOLDOWN_MS,
   });
-  configureAuthentication({
+  const authentication = createAuthentication({
     env: {
       AUTH_TENANT_ID: TENANT,
       AUTH_AUDIENCES: API_CLIENT_ID,
@@ -67,7 +67,7 @@ beforeEach(() => {
     },
     keys: store,
   });
-  handler = withAuthentication(() => Promise.resolve({ status: 200, body: 'reached' }));
+  handler = authentication.protect(() => Promise.resolve({ status: 200, body: 'reached' }));
 });
 
 function token(key: TestKey): string {

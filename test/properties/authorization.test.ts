@@ -1,6 +1,6 @@
 /**
  * Properties of the function app's Authorization handling, through its public exports
- * (withAuthentication, configureAuthentication) and the library's own HttpRequest: whatever the
+ * (createAuthentication) and the library's own HttpRequest: whatever the
  * header holds, the answer is never 2xx, never 5xx (the keys are available here, so not even 503),
  * and nothing throws.
  *
@@ -10,7 +10,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createSign } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configureAuthentication, withAuthentication } from '../../functions/auth/middleware';
+import { createAuthentication } from '../../functions/auth/middleware';
 import {
   API_CLIENT_ID,
   APIM_CLIENT_ID,
@@ -31,11 +31,11 @@ const SEED = Number(process.env.FC_SEED ?? 20261201);
 const settings = { seed: SEED, numRuns: RUNS };
 
 let key: TestKey;
-let handler: ReturnType<typeof withAuthentication>;
+let handler: ReturnType<ReturnType<typeof createAuthentication>['protect']>;
 
 beforeAll(() => {
   key = createTestKey();
-  configureAuthentication({
+  const authentication = createAuthentication({
     env: {
       AUTH_TENANT_ID: TENANT,
       AUTH_AUDIENCES: `${API_CLIENT_ID},api://${API_CLIENT_ID}`,
@@ -48,7 +48,7 @@ beforeAll(() => {
     keys: new StaticKeys([key]),
     now: () => NOW_SECONDS * 1000,
   });
-  handler = withAuthentication(() => Promise.resolve({ status: 200, body: 'reached' }));
+  handler = authentication.protect(() => Promise.resolve({ status: 200, body: 'reached' }));
 });
 
 const b64url = (text: string | Buffer) => Buffer.from(text).toString('base64url');

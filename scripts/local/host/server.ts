@@ -26,7 +26,6 @@ import {
 import { HostConfigurationError, applyLocalSettings, readRoutePrefix } from './settings';
 
 export { HostConfigurationError } from './settings';
-export { REGISTRATIONS_MODULE } from './registrations';
 
 export interface FunctionHostOptions {
   /** The project whose built app is served: package.json `main` and `dist/` are read from here. */
