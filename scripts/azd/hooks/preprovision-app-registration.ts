@@ -239,7 +239,7 @@ export async function preprovision(context: HookContext): Promise<ApiRegistratio
     notes: applicationNotes(settings.AZURE_ENV_NAME),
     roleId: appRoleId(uniqueName),
   };
-  const graph = graphFor(context);
+  const graph = await graphFor(context, 'preprovision');
 
   let app = await findApplication(graph, uniqueName);
   if (app) {

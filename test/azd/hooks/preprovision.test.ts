@@ -75,12 +75,17 @@ describe('preprovision, first run', () => {
     expect(graph.writes()[2]!.body).toEqual({ appRoleAssignmentRequired: true });
   });
 
-  it('asks for a Microsoft Graph token and sends it only as the Authorization header', async () => {
+  it('asks ARM for the tenant first, then for a Graph token of that tenant, sent only as the Authorization header', async () => {
     const run = hookRun(graph);
     await preprovision(run.context);
     expect((run.context.credential as unknown as { scopes: string[] }).scopes).toEqual([
-      'https://graph.microsoft.com/.default',
+      'https://management.azure.com/.default',
     ]);
+    expect(graph.arm.requests).toEqual([
+      `GET /subscriptions/${SUBSCRIPTION_ID}?api-version=2022-12-01`,
+    ]);
+    expect(run.tenants).toEqual([graph.tenantId]);
+    expect(run.graphScopes).toEqual(['https://graph.microsoft.com/.default']);
     expect(graph.requests.every((r) => r.headers.authorization === `Bearer ${graph.token}`)).toBe(
       true,
     );
@@ -296,6 +301,7 @@ describe('preprovision, failures', () => {
     expect(error).toMatchObject({ code: 'invalid_setting' });
     expect((error as Error).message).toContain('GRAPH_ENDPOINT');
     expect((run.context.credential as unknown as { scopes: string[] }).scopes).toEqual([]);
+    expect(graph.arm.requests).toEqual([]);
   });
 
   it('explains a uniqueName still held by a deleted registration', async () => {
