@@ -16,14 +16,28 @@ export interface GraphPermission {
 
 export const GRAPH_PERMISSIONS = {
   manageApplication: {
-    action: 'create or update the app registration and its service principal',
+    action: 'create or update the app registration',
     delegatedPermission: 'Application.ReadWrite.All',
     roles:
-      'the right to register applications: users can register them by default, otherwise the ' +
-      'Application Developer role (or Cloud Application Administrator / Application Administrator)',
+      'the right to register applications (members have it unless an administrator turned off ' +
+      '"Users can register applications"), else the Application Developer role (or Cloud ' +
+      'Application Administrator / Application Administrator)',
     adminAction:
       'assign you the Application Developer role in Microsoft Entra ID (Roles and administrators), ' +
       'or allow users to register applications (User settings)',
+  },
+  // learn.microsoft.com/graph/api/serviceprincipal-upsert: a user who is not an administrator
+  // needs the Application Developer role to create the service principal of an app they own.
+  manageServicePrincipal: {
+    action: "create or update the app registration's service principal",
+    delegatedPermission: 'Application.ReadWrite.All',
+    roles:
+      'the Application Developer role (or Cloud Application Administrator / Application ' +
+      'Administrator): registering an application does not by itself allow a user who is not ' +
+      'an administrator to create its service principal',
+    adminAction:
+      'assign you the Application Developer role in Microsoft Entra ID (Roles and administrators) ' +
+      'and run `azd provision` again',
   },
   assignAppRole: {
     action: "assign the API's app role to API Management's managed identity",

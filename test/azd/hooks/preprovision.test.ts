@@ -252,6 +252,31 @@ describe('preprovision, failures', () => {
     expect(run.stored).toEqual([]);
   });
 
+  it('says that creating the service principal needs the Application Developer role (403)', async () => {
+    // The app registration is created (members may register applications), its service
+    // principal is refused: Graph's upsert-servicePrincipal page names Application Developer.
+    graph.fail({
+      method: 'PATCH',
+      pathIncludes: 'servicePrincipals(appId=',
+      status: 403,
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
+    const run = hookRun(graph);
+    const error = await preprovision(run.context).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'permission_denied' });
+    expect((error as Error).message).toContain(
+      "Microsoft Graph refused to create or update the app registration's service principal (403 " +
+        'Authorization_RequestDenied). The user signed in to azd needs the delegated permission ' +
+        'Application.ReadWrite.All and the Application Developer role',
+    );
+    expect((error as Error).message).toContain(
+      'registering an application does not by itself allow a user who is not an administrator',
+    );
+    expect(graph.apps.size).toBe(1);
+    expect(run.stored).toEqual([]);
+  });
+
   it('honours Retry-After on 429 and goes on', async () => {
     graph.fail({
       method: 'GET',
