@@ -6,11 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/bicep';
-import {
-  missingParameters,
-  parametersFile,
-  resolveParameters,
-} from '../azd/model/parameters';
+import { missingParameters, parametersFile, resolveParameters } from '../azd/model/parameters';
 import { AZD_ENV, TENANT_ID, deploy, parametersFor, single, useDeployment } from './deployment';
 
 const deployed = useDeployment();
@@ -83,7 +79,9 @@ describe('parameter validation (a deployment without the hook values stops, nami
     const { template } = deployed(ctx);
     const { API_APP_ROLE: _, ...withoutRole } = AZD_ENV;
     for (const env of [{ ...AZD_ENV, API_APP_ROLE: '' }, withoutRole]) {
-      expect(() => deploy(template, env)).toThrow(/^apiAppRole \(azd value API_APP_ROLE\) is empty/);
+      expect(() => deploy(template, env)).toThrow(
+        /^apiAppRole \(azd value API_APP_ROLE\) is empty/,
+      );
     }
   });
 

@@ -59,7 +59,9 @@ export async function subscriptionTenant(options: SubscriptionTenantOptions): Pr
     throw error;
   }
   const tenantId =
-    body !== null && typeof body === 'object' ? (body as { tenantId?: unknown }).tenantId : undefined;
+    body !== null && typeof body === 'object'
+      ? (body as { tenantId?: unknown }).tenantId
+      : undefined;
   if (typeof tenantId !== 'string' || !isGuid(tenantId)) {
     throw new HookError(
       'invalid_response',

@@ -52,7 +52,10 @@ export class FakeArmSubscriptions {
     const id = decodeURIComponent(m[1]!);
     if (!/^[0-9a-f-]{36}$/i.test(id) || this.missing.has(id)) {
       return send(404, {
-        error: { code: 'SubscriptionNotFound', message: `The subscription '${id}' could not be found.` },
+        error: {
+          code: 'SubscriptionNotFound',
+          message: `The subscription '${id}' could not be found.`,
+        },
       });
     }
     send(200, {

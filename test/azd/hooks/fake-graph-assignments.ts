@@ -86,7 +86,12 @@ export function appRoleAssignedTo(
   return json(res, 201, assignment);
 }
 
-export function deletedItem(graph: FakeGraph, res: http.ServerResponse, method: string, id: string): void {
+export function deletedItem(
+  graph: FakeGraph,
+  res: http.ServerResponse,
+  method: string,
+  id: string,
+): void {
   const item = graph.deleted.get(id);
   if (!item) {
     return notFound(res, id);

@@ -129,7 +129,5 @@ export function sendError(
   headers: Record<string, string> = {},
 ): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(
-    JSON.stringify({ error: { code, message, innerError: { 'request-id': randomUUID() } } }),
-  );
+  res.end(JSON.stringify({ error: { code, message, innerError: { 'request-id': randomUUID() } } }));
 }

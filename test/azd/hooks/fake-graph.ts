@@ -162,12 +162,7 @@ export class FakeGraph {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const tenant = bearer === undefined ? undefined : this.tokenTenants.get(bearer);
     if (tenant === undefined) {
-      return sendError(
-        res,
-        401,
-        'InvalidAuthenticationToken',
-        'Access token is empty or invalid.',
-      );
+      return sendError(res, 401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
     }
     const fault = this.faults.find(
       (f) =>
