@@ -52,7 +52,7 @@ export class FakeGraph {
   readonly tokenTenants = new Map<string, string>();
   /** appId -> the tenant the application was created in. */
   readonly appTenants = new Map<string, string>();
-  readonly arm = new FakeArmSubscriptions(this.token);
+  readonly arm = new FakeArmSubscriptions((token) => this.tokenTenants.has(token));
   readonly apps = new Map<string, FakeApplication>();
   readonly sps = new Map<string, FakeServicePrincipal>();
   readonly assignments: FakeAssignment[] = [];
