@@ -134,7 +134,7 @@ async function run(action: () => Promise<void>): Promise<void> {
     if (error instanceof StepFailed) {
       const detail = `${error.message}\n${error.output.slice(-4000)}`;
       console.error(detail);
-      throw new Error(detail);
+      throw new Error(detail, { cause: error });
     }
     throw error;
   }
