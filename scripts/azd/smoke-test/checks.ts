@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ensureError } from '../shared/errors';
+import { checkBuiltInErrors } from './builtin-errors';
 import {
   answeredByFunctionCode,
   BACKEND_HEADERS,
@@ -308,6 +309,12 @@ class Smoke {
       this.gateway('hello?name=smoke'),
       { 'Ocp-Apim-Subscription-Key': wrongKey },
     );
+    await checkBuiltInErrors({
+      call: (u, h) => this.call(u, h),
+      gateway: (o) => this.gateway(o),
+      record: (n, ok, d) => this.record(n, ok, d),
+      wrongKey,
+    });
     await this.functionDirect();
     this.backendHeaders();
     this.keyNotEchoed();
