@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  appOnlyAllows,
+  appOnlyRequest,
+  appOnlyToken,
+  type AppOnlyCaller,
+} from './fake-graph-app-only';
 
 /**
  * An in-memory Microsoft Graph on 127.0.0.1 that implements exactly the calls the hooks make,
@@ -79,7 +85,9 @@ function clone<T>(value: T): T {
 }
 
 export class FakeGraph {
-  readonly token = `fake-graph-token-${randomUUID()}`;
+  readonly token: string;
+  /** Owners (service principal ids) of each object an app-only caller created. */
+  readonly owners = new Map<string, Set<string>>();
   readonly apps = new Map<string, FakeApplication>();
   readonly sps = new Map<string, FakeServicePrincipal>();
   readonly assignments: FakeAssignment[] = [];
@@ -100,6 +108,14 @@ export class FakeGraph {
       res.end(error instanceof Error ? error.message : 'fake graph failure');
     });
   });
+
+  /**
+   * `appOnly`: the caller is an application acting as itself, limited to its Graph application
+   * permissions (./fake-graph-app-only.ts); otherwise a user whom Graph lets do every call.
+   */
+  constructor(readonly appOnly?: AppOnlyCaller) {
+    this.token = appOnly ? appOnlyToken(appOnly) : `fake-graph-token-${randomUUID()}`;
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -151,6 +167,11 @@ export class FakeGraph {
     };
     this.sps.set(sp.id, sp);
     return sp;
+  }
+
+  /** Graph makes an app-only caller the owner of what it creates. */
+  private createdByCaller(id: string): void {
+    if (this.appOnly) this.owners.set(id, new Set([this.appOnly.servicePrincipalId]));
   }
 
   appByUniqueName(uniqueName: string): FakeApplication | undefined {
@@ -208,6 +229,14 @@ export class FakeGraph {
       );
     }
     const createIfMissing = req.headers.prefer === 'create-if-missing';
+    if (this.appOnly && !appOnlyAllows(this.appOnly, appOnlyRequest(this, method, path))) {
+      return this.error(
+        res,
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
+    }
 
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/v1\.0\/applications\(uniqueName='([^']*)'\)$/))) {
@@ -280,6 +309,7 @@ export class FakeGraph {
       displayName: fields.displayName,
       uniqueName,
     });
+    this.createdByCaller(created.id);
     return this.json(res, 201, created);
   }
 
@@ -393,7 +423,9 @@ export class FakeGraph {
         `The appId '${appId}' of the service principal does not reference a valid application object.`,
       );
     }
-    return this.json(res, 201, this.addServicePrincipal(app, clone(fields)));
+    const created = this.addServicePrincipal(app, clone(fields));
+    this.createdByCaller(created.id);
+    return this.json(res, 201, created);
   }
 
   private deleteServicePrincipal(sp: FakeServicePrincipal): void {
