@@ -29,11 +29,12 @@ const GRANT_APPLICATION_PERMISSION =
 
 export const GRAPH_PERMISSIONS = {
   manageApplication: {
-    action: 'create or update the app registration and its service principal',
+    action: 'create or update the app registration',
     delegatedPermission: 'Application.ReadWrite.All',
     roles:
-      'the right to register applications: users can register them by default, otherwise the ' +
-      'Application Developer role (or Cloud Application Administrator / Application Administrator)',
+      'the right to register applications (members have it unless an administrator turned off ' +
+      '"Users can register applications"), else the Application Developer role (or Cloud ' +
+      'Application Administrator / Application Administrator)',
     adminAction:
       'assign you the Application Developer role in Microsoft Entra ID (Roles and administrators), ' +
       'or allow users to register applications (User settings)',
@@ -43,6 +44,25 @@ export const GRAPH_PERMISSIONS = {
       'owns, which are those it created: for one created by someone else (for example by `azd up` ' +
       "from a workstation with the same environment name), an owner can add the pipeline's " +
       'service principal as an owner of the registration and of its service principal',
+  },
+  // learn.microsoft.com/graph/api/serviceprincipal-upsert: a user who is not an administrator
+  // needs the Application Developer role to create the service principal of an app they own.
+  manageServicePrincipal: {
+    action: "create or update the app registration's service principal",
+    delegatedPermission: 'Application.ReadWrite.All',
+    roles:
+      'the Application Developer role (or Cloud Application Administrator / Application ' +
+      'Administrator): registering an application does not by itself allow a user who is not ' +
+      'an administrator to create its service principal',
+    adminAction:
+      'assign you the Application Developer role in Microsoft Entra ID (Roles and administrators) ' +
+      'and run `azd provision` again',
+
+    applicationPermission: 'Application.ReadWrite.OwnedBy (with Application.Read.All)',
+    applicationAdminAction:
+      `${GRANT_APPLICATION_PERMISSION}. With it the pipeline creates the service principal of a ` +
+      'registration it owns; for a registration created by someone else, an owner can add the ' +
+      "pipeline's service principal as an owner of the registration and of its service principal",
   },
   assignAppRole: {
     action: "assign the API's app role to API Management's managed identity",

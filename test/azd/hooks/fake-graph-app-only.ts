@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import { sendError } from './fake-graph-objects';
 
 /**
  * An application calling the fake Graph as itself (app-only), as a pipeline's service principal
@@ -133,4 +135,23 @@ export function appOnlyRequest(graph: FakeDirectory, method: string, path: strin
     return { ...base, target: 'object', existingId: exists ? id : undefined };
   }
   return { ...base, target: 'other', existingId: undefined };
+}
+
+/** Answers 403 as Graph does, and returns true, when the app-only caller may not do this. */
+export function refusedToAppOnly(
+  graph: FakeDirectory & { readonly appOnly?: AppOnlyCaller },
+  method: string,
+  path: string,
+  res: http.ServerResponse,
+): boolean {
+  if (!graph.appOnly || appOnlyAllows(graph.appOnly, appOnlyRequest(graph, method, path))) {
+    return false;
+  }
+  sendError(
+    res,
+    403,
+    'Authorization_RequestDenied',
+    'Insufficient privileges to complete the operation.',
+  );
+  return true;
 }

@@ -23,6 +23,12 @@ export interface DeploymentBehaviour {
   echoKey?: boolean;
   /** The gateway lets any key (or none) through. */
   gatewayAcceptsAnyKey?: boolean;
+  /**
+   * The Function App's front end adds an `ARRAffinity` cookie for its own host name to every
+   * response (Microsoft.Web/sites `clientAffinityEnabled`, on unless set to false), and the
+   * gateway passes Set-Cookie through, as API Management does.
+   */
+  arrAffinity?: boolean;
   /** Keyed calls that fail with 500 first, as while the role assignment propagates. */
   failuresBeforeReady?: number;
 }
@@ -66,6 +72,11 @@ export async function startFakeDeployment(
 
   const fn = await listen((req, res) => {
     const url = new URL(req.url ?? '/', 'http://function');
+    if (behaviour.arrAffinity) {
+      res.setHeader('set-cookie', [
+        `ARRAffinity=${randomBytes(32).toString('hex')};Path=/;HttpOnly;Secure;Domain=127.0.0.1`,
+      ]);
+    }
     const backendHeaders = {
       'X-Powered-By': 'ASP.NET',
       'Request-Context': 'appId=cid-v1:00000000-0000-0000-0000-000000000000',
@@ -155,10 +166,10 @@ export async function startFakeDeployment(
       `${fn.url}${url.pathname}${url.search}`,
       { headers: { authorization: `Bearer ${apimToken}` } },
       (backend) => {
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(backend.headers)) {
           const hidden = ['x-powered-by', 'request-context'].includes(name);
-          if (typeof value === 'string' && (!hidden || behaviour.gatewayLeaksHeaders)) {
+          if (value !== undefined && (!hidden || behaviour.gatewayLeaksHeaders)) {
             headers[name] = value;
           }
         }
