@@ -55,7 +55,7 @@ export class FakeGraph {
   readonly tokenTenants = new Map<string, string>();
   /** appId -> the tenant the application was created in. */
   readonly appTenants = new Map<string, string>();
-  readonly arm: FakeArmSubscriptions;
+  readonly arm = new FakeArmSubscriptions((token) => this.tokenTenants.has(token));
   readonly apps = new Map<string, FakeApplication>();
   readonly sps = new Map<string, FakeServicePrincipal>();
   readonly assignments: FakeAssignment[] = [];
@@ -82,7 +82,6 @@ export class FakeGraph {
     this.token = appOnly
       ? appOnlyToken(appOnly, this.tenantId)
       : `fake-graph-token-${randomUUID()}`;
-    this.arm = new FakeArmSubscriptions(this.token);
   }
 
   async start(): Promise<this> {

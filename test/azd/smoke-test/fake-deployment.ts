@@ -15,7 +15,8 @@ export interface DeploymentBehaviour {
   platformBlocks?: boolean;
   /** The object id /whoami reports; default API Management's. */
   whoamiObjectId?: string;
-  whoamiRoles?: string[];
+  /** The roles /whoami reports (a function: asked on every call); default `Api.Invoke`. */
+  whoamiRoles?: string[] | (() => string[]);
   tokenVersion?: string;
   /** The gateway passes the function's X-Powered-By and Request-Context through. */
   gatewayLeaksHeaders?: boolean;
@@ -127,7 +128,10 @@ export async function startFakeDeployment(
           tenantId: '8d3a6f1e-2b4c-4d5e-9f60-7a8b9c0d1e2f',
           issuer: 'https://login.microsoftonline.com/8d3a6f1e-2b4c-4d5e-9f60-7a8b9c0d1e2f/v2.0',
           tokenVersion: behaviour.tokenVersion ?? '2.0',
-          roles: behaviour.whoamiRoles ?? ['Api.Invoke'],
+          roles:
+            typeof behaviour.whoamiRoles === 'function'
+              ? behaviour.whoamiRoles()
+              : (behaviour.whoamiRoles ?? ['Api.Invoke']),
           expiresAt: new Date(Date.now() + 3600_000).toISOString(),
         }),
       );
