@@ -2,8 +2,11 @@
  * The `azd` executable the model puts first on the hooks' PATH. It answers what hooks and
  * @azure/identity's AzureDeveloperCliCredential run, as azd does:
  *
- * - `azd env set KEY VALUE` writes `.azure/<env>/.env`, the environment being AZURE_ENV_NAME when
- *   set (azd passes it to hooks; cli/azd/internal/env_flag.go), else the default one;
+ * - the project is the nearest folder up from the working directory with an azure.yaml, and
+ *   its environment AZURE_ENV_NAME when set (azd passes it to hooks; cli/azd/internal/env_flag.go),
+ *   else the default one; AzureDeveloperCliCredential runs azd from a folder outside the project
+ *   (/bin), where there is neither;
+ * - `azd env set KEY VALUE` writes `.azure/<env>/.env`;
  * - `azd env get-values --output json`;
  * - `azd auth token --output json --scope S [--tenant-id T]`: a token of the tenant named by
  *   `--tenant-id`, else of the tenant through which the account reaches the environment's
@@ -20,13 +23,16 @@ const SCRIPT = `#!/usr/bin/env node
 const fs = require('node:fs');
 const path = require('node:path');
 const args = process.argv.slice(2);
-const root = process.env.MODEL_AZD_ROOT;
 const fail = (message) => { process.stderr.write('ERROR: ' + message + '\\n'); process.exit(1); };
-let name = process.env.AZURE_ENV_NAME;
-if (!name) {
+// The project: the nearest folder up from the working directory that holds azure.yaml.
+let root = process.cwd();
+while (!fs.existsSync(path.join(root, 'azure.yaml')) && path.dirname(root) !== root) root = path.dirname(root);
+if (!fs.existsSync(path.join(root, 'azure.yaml'))) root = undefined;
+let name = root ? process.env.AZURE_ENV_NAME : undefined;
+if (root && !name) {
   try { name = JSON.parse(fs.readFileSync(path.join(root, '.azure', 'config.json'), 'utf8')).defaultEnvironment; } catch {}
 }
-fs.appendFileSync(process.env.MODEL_AZD_LOG, JSON.stringify({ args, env: name || null }) + '\\n');
+fs.appendFileSync(process.env.MODEL_AZD_LOG, JSON.stringify({ args, env: name || null, cwd: process.cwd() }) + '\\n');
 const dotenvFile = () => path.join(root, '.azure', name, '.env');
 const read = () => {
   const values = {};
@@ -40,13 +46,13 @@ const read = () => {
 const flag = (flagName) => { const i = args.indexOf(flagName); return i >= 0 ? args[i + 1] : undefined; };
 const is = (...words) => words.every((word, i) => args[i] === word);
 if (is('env', 'set') && args.length === 4) {
-  if (!name) fail('no environment selected');
+  if (!name) fail('no project or no environment selected');
   const values = { ...read(), [args[2]]: args[3] };
   const text = Object.keys(values).sort().map((k) => k + '=' + JSON.stringify(values[k])).join('\\n') + '\\n';
   fs.writeFileSync(dotenvFile() + '.tmp', text);
   fs.renameSync(dotenvFile() + '.tmp', dotenvFile());
 } else if (is('env', 'get-values') && flag('--output') === 'json') {
-  if (!name) fail('no environment selected');
+  if (!name) fail('no project or no environment selected');
   process.stdout.write(JSON.stringify(read()));
 } else if (is('auth', 'token')) {
   const subscriptions = JSON.parse(process.env.MODEL_AZD_SUBSCRIPTIONS);
@@ -69,6 +75,7 @@ if (is('env', 'set') && args.length === 4) {
 export interface AzdCliCall {
   readonly args: string[];
   readonly env: string | null;
+  readonly cwd: string;
 }
 
 export interface AzdCli {
@@ -80,7 +87,6 @@ export interface AzdCli {
 }
 
 export interface AzdCliOptions {
-  readonly root: string;
   readonly dir: string;
   /** subscription id -> the tenant through which the account reaches it. */
   readonly subscriptions: Readonly<Record<string, string>>;
@@ -99,7 +105,6 @@ export function installAzdCli(options: AzdCliOptions): AzdCli {
   return {
     bin,
     env: {
-      MODEL_AZD_ROOT: options.root,
       MODEL_AZD_LOG: log,
       MODEL_AZD_SUBSCRIPTIONS: JSON.stringify(options.subscriptions),
       MODEL_AZD_TOKENS: JSON.stringify(options.tokens),

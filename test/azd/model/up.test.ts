@@ -77,7 +77,6 @@ async function world(template: Record<string, unknown>, run: Run) {
   graph.tokenTenants.set(SUBSCRIPTION_TENANT_TOKEN, SUBSCRIPTION_TENANT);
   graph.arm.subscriptions.set(SUBSCRIPTION_ID, SUBSCRIPTION_TENANT);
   const cli = installAzdCli({
-    root,
     dir,
     subscriptions: { [SUBSCRIPTION_ID]: SUBSCRIPTION_TENANT },
     tokens: { [graph.tenantId]: graph.token, [SUBSCRIPTION_TENANT]: SUBSCRIPTION_TENANT_TOKEN },
@@ -132,8 +131,11 @@ async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (error: unknown) {
-    if (error instanceof StepFailed)
-      throw new Error(`${error.message}\n${error.output.slice(-4000)}`);
+    if (error instanceof StepFailed) {
+      const detail = `${error.message}\n${error.output.slice(-4000)}`;
+      console.error(detail);
+      throw new Error(detail, { cause: error });
+    }
     throw error;
   }
 }
