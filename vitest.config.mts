@@ -29,5 +29,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     restoreMocks: true,
     server: { deps: { inline: ['@actions/workflow-parser'] } },
+    // After the totals: every skipped test and why (test/support/skip-summary.ts).
+    reporters: ['default', './test/support/skip-summary.ts'],
   },
 });

@@ -142,13 +142,16 @@ describe('azure.yaml contents', () => {
     expect(pkg.scripts.build).not.toContain('.hooks');
   });
 
-  it('the hooks script exists in package.json', () => {
+  it('the hooks script in package.json builds and runs the hooks entry point', () => {
     const scripts = (
       JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       }
     ).scripts;
-    expect(scripts.hooks).toBeDefined();
+    expect(scripts.hooks).toBe(
+      'tsc -p tsconfig.hooks.json && node .hooks/scripts/azd/hooks/main.js',
+    );
+    expect(fs.existsSync(path.join(ROOT, 'scripts', 'azd', 'hooks', 'main.ts'))).toBe(true);
   });
 });
 
