@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', '.azure/**'] },
+  { ignores: ['dist/**', '.hooks/**', 'node_modules/**', 'coverage/**', '.local/**', '.azure/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
