@@ -1,0 +1,21 @@
+// Mutation testing of the auth code: `npm run test:mutation` (docs/testing.md).
+// StrykerJS 9.6.1 is the last release that runs on Node 20; 10.x needs Node 22.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'stryker/vitest.config.mts', related: true },
+  mutate: ['functions/auth/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  // A rerun only tests mutants whose code or covering tests changed.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  ignorePatterns: ['dist', 'coverage', '.local', '.azure', 'reports'],
+  concurrency: 2,
+  timeoutMS: 10_000,
+  thresholds: { high: 95, low: 90, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
