@@ -1,6 +1,7 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import { AuthError, ensureError } from './errors';
+import { ensureError } from '../lib/errors';
+import { AuthError } from './errors';
 
 export interface SigningKeyStoreOptions {
   /** Where the signing keys are published (JWKS). */
@@ -52,7 +53,6 @@ export class SigningKeyStore implements SigningKeyProvider {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastSuccessAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
-  private fetchCount = 0;
 
   constructor(options: SigningKeyStoreOptions) {
     const { jwksUri: _uri, now, ...limits } = options;
@@ -65,11 +65,6 @@ export class SigningKeyStore implements SigningKeyProvider {
       rateLimit: false,
       fetcher: (uri) => fetchJwks(uri, this.options.fetchTimeoutMs, this.options.maxResponseBytes),
     });
-  }
-
-  /** How many JWKS fetches were started (for tests and diagnostics). */
-  get fetches(): number {
-    return this.fetchCount;
   }
 
   async getKey(kid: string): Promise<KeyObject> {
@@ -118,7 +113,6 @@ export class SigningKeyStore implements SigningKeyProvider {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.fetchCount += 1;
     this.lastAttemptAt = this.now();
     try {
       const signingKeys = await this.client.getSigningKeys();

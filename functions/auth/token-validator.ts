@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import type { Caller } from './caller';
-import { GUID, type AuthConfig } from './config';
+import { GUID } from '../lib/guid';
+import type { AuthConfig } from './config';
 import { AuthError } from './errors';
 import type { SigningKeyProvider } from './signing-keys';
 
