@@ -14,7 +14,7 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   ignorePatterns: ['dist', 'coverage', '.local', '.azure', 'reports'],
   concurrency: 2,
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   thresholds: { high: 95, low: 90, break: null },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
