@@ -4,7 +4,8 @@
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'stryker/vitest.config.mts', related: true },
-  mutate: ['functions/auth/**/*.ts'],
+  // The auth layer and the helpers it is built on (the GUID pattern, ensureError, problem bodies).
+  mutate: ['functions/auth/**/*.ts', 'functions/lib/**/*.ts'],
   coverageAnalysis: 'perTest',
   // A rerun only tests mutants whose code or covering tests changed.
   incremental: true,
