@@ -65,7 +65,13 @@ export function createAuthentication(options: AuthenticationOptions): Authentica
 function build(options: AuthenticationOptions): TokenValidator | ConfigError {
   try {
     const config = loadAuthConfig(options.env);
-    const keys = options.keys ?? new SigningKeyStore({ jwksUri: config.jwksUri, now: options.now });
+    let keys = options.keys;
+    if (!keys) {
+      const store = new SigningKeyStore({ jwksUri: config.jwksUri, now: options.now });
+      // The first fetch starts as the app starts, so the first request does not wait for it.
+      store.prefetch();
+      keys = store;
+    }
     return new TokenValidator(config, keys, options.now);
   } catch (error) {
     if (error instanceof ConfigError) return error;

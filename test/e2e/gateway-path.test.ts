@@ -3,19 +3,19 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../../scripts/gateway/server';
-import { startIdentityServer, type IdentityServer } from '../../scripts/identity/server';
+import { startGateway, type RunningGateway } from '../../scripts/local/gateway/server';
+import { startIdentityServer, type IdentityServer } from '../../scripts/local/identity/server';
 import {
   APIM_IDENTITY,
   APP_ROLE,
   LOCAL_TENANT_ID,
   localFunctionAppSettings,
-} from '../../scripts/local/environment';
-import { APIM_DIR, ROOT, copyApim, removeDir, request } from '../gateway/support';
+} from '../../scripts/local/shared/environment';
+import { APIM_DIR, ROOT, copyApim, removeDir, request } from '../local/gateway/support';
 
 /**
  * The whole local secured path over real HTTP, as `npm start` runs it: the identity stand-in,
- * the built-in function host (`node dist/scripts/serve.js`, a child process) and the gateway,
+ * the built-in function host (`node dist/scripts/local/host/main.js`, a child process) and the gateway,
  * whose `authentication-managed-identity` gets its token with @azure/identity's
  * ManagedIdentityCredential. A counting proxy between the gateway and the function app records
  * every request the function app receives.
@@ -68,15 +68,19 @@ async function startCountingProxy(
   };
 }
 
-/** `node dist/scripts/serve.js` on an ephemeral port, trusting the identity stand-in. */
+/** `node dist/scripts/local/host/main.js` on an ephemeral port, trusting the identity stand-in. */
 async function startHost(
   identityUrl: string,
 ): Promise<{ url: string; output: () => string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'serve.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', ...localFunctionAppSettings(identityUrl) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist', 'scripts', 'local', 'host', 'main.js')],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: '0', ...localFunctionAppSettings(identityUrl) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

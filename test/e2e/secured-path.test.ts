@@ -2,13 +2,13 @@
  * The secured path end to end over real HTTP, without Azure: @azure/identity's
  * ManagedIdentityCredential gets a token from the identity stand-in exactly as API Management does
  * with its managed identity, and calls the built app in the built-in host (`node
- * dist/scripts/serve.js`), which trusts the stand-in as the deployed app trusts Entra ID.
+ * dist/scripts/local/host/main.js`), which trusts the stand-in as the deployed app trusts Entra ID.
  */
 import http from 'node:http';
 import { ManagedIdentityCredential } from '@azure/identity';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityServer, startIdentityServer } from '../../scripts/identity/server';
+import { IdentityServer, startIdentityServer } from '../../scripts/local/identity/server';
 import {
   APIM_IDENTITY,
   APP_ROLE,
@@ -17,7 +17,7 @@ import {
   LOCAL_API_CLIENT_ID,
   LOCAL_TENANT_ID,
   localFunctionAppSettings,
-} from '../../scripts/local/environment';
+} from '../../scripts/local/shared/environment';
 import { NodeProcess, cleanEnv, script } from '../support/node-process';
 
 const IDENTITY_HEADER = 'e2e-identity-header-7f3a';
@@ -67,7 +67,7 @@ beforeAll(async () => {
     log: (line) => identityLog.push(line),
   });
   host = new NodeProcess(
-    script('serve'),
+    script('local/host/main'),
     [],
     cleanEnv({ PORT: '0', ...localFunctionAppSettings(identity.url) }),
   );

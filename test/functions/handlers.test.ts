@@ -8,6 +8,7 @@ import {
 import { hello } from '../../functions/hello';
 import { whoami } from '../../functions/whoami';
 import { captureContext, LogLine, request } from '../support/functions';
+import { startJwksServer } from '../support/jwks-server';
 import {
   API_CLIENT_ID,
   APIM_CLIENT_ID,
@@ -156,7 +157,7 @@ describe('refusals', () => {
 
   it('answers 401 invalid_token with a short description for a bad token', async () => {
     useKeys();
-    const expired = sign(v2Claims({ exp: NOW_SECONDS - 3600 }), key);
+    const expired = sign(v2Claims({ exp: NOW_SECONDS - 3600, nbf: NOW_SECONDS - 7200 }), key);
     const result = await call(hello, '/api/hello', { authorization: `Bearer ${expired}` });
     expect(result.status).toBe(401);
     expect(result.headers.get('www-authenticate')).toBe(
@@ -209,7 +210,7 @@ describe('refusals', () => {
       sign(v2Claims({ iss: 'https://evil.example.com/' }), key),
       sign(v2Claims({ aud: 'someone-else' }), key),
       sign(v2Claims({ oid: OTHER_OID }), key),
-      sign(v2Claims({ exp: NOW_SECONDS - 3600 }), key),
+      sign(v2Claims({ exp: NOW_SECONDS - 3600, nbf: NOW_SECONDS - 7200 }), key),
       `${token}x`,
     ];
     for (const bad of wrong) {
@@ -247,6 +248,20 @@ describe('misconfiguration', () => {
       expect(result.logs).toEqual([]);
     }
     expect(startupLog).toHaveLength(1);
+  });
+
+  it('starts fetching the signing keys when the app starts, before the first request', async () => {
+    const server = await startJwksServer({ kind: 'keys', keys: [key.jwk] });
+    try {
+      configure({ env: { ...env, AUTH_JWKS_URI: server.url }, now });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.requests).toBe(1);
+      const result = await call(hello, '/api/hello', { authorization: `Bearer ${token}` });
+      expect(result.status).toBe(200);
+      expect(server.requests).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('logs nothing at start when the configuration is valid', () => {

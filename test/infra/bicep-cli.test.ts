@@ -9,7 +9,7 @@ import {
   defaultCacheDir,
   resolveBicep,
   runtimeIdentifier,
-} from '../../scripts/bicep';
+} from '../../scripts/dev/bicep';
 
 const ROOT = path.resolve(__dirname, '../..');
 const posix = process.platform !== 'win32';
@@ -128,7 +128,7 @@ describe.runIf(posix)('resolveBicep lookup order', () => {
 
   it('`npm run bicep -- <args>` passes the arguments and the exit code through', () => {
     const explicit = fakeBicep(path.join(dir, 'explicit', 'bicep'), '1.0.0', 3);
-    const script = path.join(ROOT, 'dist', 'scripts', 'bicep.js');
+    const script = path.join(ROOT, 'dist', 'scripts', 'dev', 'bicep.js');
     const result = spawnSync(process.execPath, [script, 'build', 'infra/main.bicep', '--stdout'], {
       encoding: 'utf8',
       env: { ...process.env, AZD_BICEP_TOOL_PATH: explicit },

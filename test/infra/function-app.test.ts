@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadAuthConfig } from '../../functions/auth/config';
-import { localFunctionAppSettings } from '../../scripts/local/environment';
+import { localFunctionAppSettings } from '../../scripts/local/shared/environment';
 import {
   API_APP_CLIENT_ID,
   API_APP_ROLE,

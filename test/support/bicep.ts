@@ -1,5 +1,5 @@
 /**
- * Compiles and lints `infra/main.bicep` with the Bicep CLI (found or restored by scripts/bicep.ts),
+ * Compiles and lints `infra/main.bicep` with the Bicep CLI (found or restored by scripts/dev/bicep.ts),
  * at most once per test process, into a temporary folder.
  *
  * Without a Bicep CLI the infra tests are skipped with the reason and how to install one, except
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, type TestContext } from 'vitest';
-import { INSTALL_INSTRUCTIONS, resolveBicep, type ResolvedBicep } from '../../scripts/bicep';
+import { INSTALL_INSTRUCTIONS, resolveBicep, type ResolvedBicep } from '../../scripts/dev/bicep';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const MAIN_BICEP = path.join(ROOT, 'infra', 'main.bicep');

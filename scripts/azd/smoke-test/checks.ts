@@ -1,0 +1,437 @@
+/**
+ * The post-deploy smoke checks: they call the deployed secured path from outside and check each
+ * property a client can observe, one named PASS/FAIL line per check. The checks take explicit
+ * inputs, so they run against any deployment, the local stack included.
+ */
+import { randomBytes } from 'node:crypto';
+import { ensureError } from '../shared/errors';
+
+export interface SmokeInputs {
+  /** API Management's gateway, for example `https://apim-x.azure-api.net`. */
+  readonly gatewayUrl: string;
+  /** The API's path in API Management, for example `api`. */
+  readonly apiPath: string;
+  /** The Function App itself, for example `https://func-x.azurewebsites.net`. */
+  readonly functionUrl: string;
+  readonly subscriptionKey: string;
+  /** API Management's managed identity (principal id): the `oid` the function must see. */
+  readonly expectedObjectId: string;
+  /** The app role API Management's identity must hold. */
+  readonly role: string;
+}
+
+export interface SmokeOptions {
+  readonly fetch?: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+  /**
+   * How long the checks through API Management keep retrying while the role assignment and
+   * API Management's cached managed identity token propagate. Default 10 minutes.
+   */
+  readonly propagationTimeoutMs?: number;
+  readonly initialRetryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Progress lines (retries); never receives the key. */
+  readonly log?: (line: string) => void;
+}
+
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface SmokeReport {
+  readonly ok: boolean;
+  readonly results: readonly CheckResult[];
+  /** What the run showed about Easy Auth: does it forward the token, does it block on Flex Consumption. */
+  readonly findings: readonly string[];
+}
+
+interface Exchange {
+  readonly url: string;
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+  readonly error?: string;
+}
+
+/** Response headers that describe the backend and that API Management's outbound policy removes. */
+export const BACKEND_HEADERS = [
+  'x-powered-by',
+  'x-aspnet-version',
+  'x-aspnetmvc-version',
+  'request-context',
+];
+
+const SUBSCRIPTION_KEY_HEADER = 'ocp-apim-subscription-key';
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function joinUrl(base: string, ...segments: string[]): string {
+  const path = segments
+    .map((s) => s.replace(/^\/+|\/+$/g, ''))
+    .filter((s) => s !== '')
+    .join('/');
+  return `${base.replace(/\/+$/, '')}/${path}`;
+}
+
+/** A bearer token that looks like an Entra token but was signed by nobody. */
+function forgedToken(): string {
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = b64({ alg: 'RS256', typ: 'JWT', kid: 'smoke-test-unknown-kid' });
+  const payload = b64({ aud: 'api://smoke-test', iss: 'https://smoke.test/', oid: 'nobody' });
+  return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** Removes the key and anything shaped like a JWT from text shown to the user. */
+function redact(text: string, key: string): string {
+  let out = text.replace(/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, '[token]');
+  if (key !== '') {
+    out = out.split(key).join('[subscription key]');
+  }
+  return out.replace(/\s+/g, ' ').trim().slice(0, 160);
+}
+
+/** The function code answers with `application/problem+json` and a reason `code`; the platform does not. */
+export function answeredByFunctionCode(exchange: Exchange): boolean {
+  if (!(exchange.headers.get('content-type') ?? '').includes('application/problem+json')) {
+    return false;
+  }
+  try {
+    const body = JSON.parse(exchange.body) as { code?: unknown };
+    return typeof body.code === 'string';
+  } catch {
+    return false;
+  }
+}
+
+class Smoke {
+  private readonly fetch: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  private readonly deadline: number;
+  private readonly results: CheckResult[] = [];
+  private readonly findings: string[] = [];
+  /** Every response API Management returned to a request that carried the real key. */
+  private readonly keyedExchanges: Exchange[] = [];
+  /** Responses that came from the backend through API Management (status 200). */
+  private readonly backendExchanges: Exchange[] = [];
+
+  constructor(
+    private readonly inputs: SmokeInputs,
+    private readonly options: SmokeOptions,
+  ) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.now = options.now ?? Date.now;
+    this.deadline = this.now() + (options.propagationTimeoutMs ?? 600_000);
+  }
+
+  private record(name: string, ok: boolean, detail: string): void {
+    this.results.push({ name, ok, detail: redact(detail, this.inputs.subscriptionKey) });
+  }
+
+  private async call(url: string, headers: Record<string, string>): Promise<Exchange> {
+    try {
+      const response = await this.fetch(url, {
+        method: 'GET',
+        headers,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000),
+      });
+      return {
+        url,
+        status: response.status,
+        headers: response.headers,
+        body: await response.text(),
+      };
+    } catch (error: unknown) {
+      return {
+        url,
+        status: 0,
+        headers: new Headers(),
+        body: '',
+        error: ensureError(error).message,
+      };
+    }
+  }
+
+  private describe(exchange: Exchange): string {
+    if (exchange.error !== undefined) {
+      return `no response (${exchange.error})`;
+    }
+    const body = redact(exchange.body, this.inputs.subscriptionKey);
+    return `${exchange.status}${body ? ` ${body}` : ''}`;
+  }
+
+  private gateway(operation: string): string {
+    return joinUrl(this.inputs.gatewayUrl, this.inputs.apiPath, operation);
+  }
+
+  private function(operation: string): string {
+    return joinUrl(this.inputs.functionUrl, 'api', operation);
+  }
+
+  /**
+   * Calls through API Management with the key until `judge` accepts the answer or says retrying
+   * cannot help, backing off up to the propagation deadline.
+   */
+  private async throughGateway(
+    operation: string,
+    judge: (exchange: Exchange) => { verdict: 'pass' | 'retry' | 'fail'; detail: string },
+  ): Promise<{ ok: boolean; detail: string; attempts: number }> {
+    let delay = this.options.initialRetryDelayMs ?? 5000;
+    const maxDelay = this.options.maxRetryDelayMs ?? 30_000;
+    for (let attempt = 1; ; attempt++) {
+      const exchange = await this.call(this.gateway(operation), {
+        'Ocp-Apim-Subscription-Key': this.inputs.subscriptionKey,
+      });
+      this.keyedExchanges.push(exchange);
+      const { verdict, detail } = judge(exchange);
+      if (verdict === 'pass') {
+        this.backendExchanges.push(exchange);
+        return { ok: true, detail, attempts: attempt };
+      }
+      if (verdict === 'fail' || this.now() + delay > this.deadline) {
+        return { ok: false, detail, attempts: attempt };
+      }
+      this.options.log?.(
+        `${operation} through API Management: ${detail}; retrying in ${seconds(delay)} ` +
+          '(role assignments and API Management tokens can take minutes to propagate).',
+      );
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, maxDelay);
+    }
+  }
+
+  private async helloWithKey(): Promise<void> {
+    const result = await this.throughGateway('hello?name=smoke', (exchange) => {
+      if (exchange.status !== 200) {
+        return { verdict: 'retry', detail: this.describe(exchange) };
+      }
+      try {
+        const body = JSON.parse(exchange.body) as { message?: unknown };
+        if (typeof body.message === 'string') {
+          return { verdict: 'pass', detail: `200 ${JSON.stringify(body.message)}` };
+        }
+      } catch {
+        // falls through to the failure below
+      }
+      return { verdict: 'fail', detail: `200 without a JSON greeting: ${this.describe(exchange)}` };
+    });
+    this.record(
+      'apim-hello-with-key',
+      result.ok,
+      `GET /hello with the key: ${result.detail} (${result.attempts} attempt${result.attempts === 1 ? '' : 's'})`,
+    );
+  }
+
+  private async whoamiWithKey(): Promise<void> {
+    const { expectedObjectId, role } = this.inputs;
+    const result = await this.throughGateway('whoami', (exchange) => {
+      if (exchange.status !== 200) {
+        return { verdict: 'retry', detail: this.describe(exchange) };
+      }
+      let caller: { objectId?: unknown; roles?: unknown; tokenVersion?: unknown };
+      try {
+        caller = JSON.parse(exchange.body) as typeof caller;
+      } catch {
+        return { verdict: 'fail', detail: `200 without JSON: ${this.describe(exchange)}` };
+      }
+      const objectId = typeof caller.objectId === 'string' ? caller.objectId : '';
+      if (objectId.toLowerCase() !== expectedObjectId.toLowerCase()) {
+        return {
+          verdict: 'fail',
+          detail: `objectId is ${objectId || '(none)'}, expected API Management's identity ${expectedObjectId}`,
+        };
+      }
+      if (caller.tokenVersion !== '2.0') {
+        return {
+          verdict: 'fail',
+          detail: `tokenVersion is ${JSON.stringify(caller.tokenVersion)}, expected "2.0" (requestedAccessTokenVersion 2)`,
+        };
+      }
+      const roles = Array.isArray(caller.roles) ? caller.roles : [];
+      if (!roles.includes(role)) {
+        return { verdict: 'retry', detail: `roles ${JSON.stringify(roles)} lack ${role}` };
+      }
+      return {
+        verdict: 'pass',
+        detail: `200 objectId ${objectId}, roles include ${role}, tokenVersion 2.0`,
+      };
+    });
+    this.record('apim-whoami-caller', result.ok, `GET /whoami with the key: ${result.detail}`);
+    if (result.ok) {
+      this.findings.push(
+        'The bearer token reached the function code: it validated the token itself and answered ' +
+          '/whoami with the caller, so App Service Authentication (where enabled) forwards the ' +
+          'Authorization header.',
+      );
+    }
+  }
+
+  private async expect401(
+    name: string,
+    what: string,
+    url: string,
+    headers: Record<string, string>,
+  ): Promise<Exchange> {
+    const exchange = await this.call(url, headers);
+    this.record(name, exchange.status === 401, `${what}: ${this.describe(exchange)}`);
+    return exchange;
+  }
+
+  private async functionDirect(): Promise<void> {
+    const noToken = await this.expect401(
+      'function-rejects-no-token',
+      'GET the Function App directly without a token',
+      this.function('hello?name=smoke'),
+      {},
+    );
+    if (noToken.status === 401) {
+      this.findings.push(
+        answeredByFunctionCode(noToken)
+          ? 'A direct call without a token was refused by the function code, not by the platform: ' +
+              'App Service Authentication did not block it, so the function code is the only ' +
+              'layer in front of the Function App.'
+          : 'A direct call without a token was refused before the function code ran: App Service ' +
+              'Authentication blocks unauthenticated callers on this plan.',
+      );
+    } else if (noToken.status === 200) {
+      this.findings.push(
+        'A direct call without a token got 200: neither App Service Authentication nor the ' +
+          'function code blocked it. The Function App is open to anyone who knows its URL.',
+      );
+    } else if (noToken.status !== 0) {
+      this.findings.push(
+        `A direct call without a token got ${noToken.status}, not 401: App Service Authentication ` +
+          'did not answer as configured (Return401), so the function code is the only layer to rely on.',
+      );
+    }
+    await this.expect401(
+      'function-rejects-garbage-token',
+      'GET the Function App directly with a forged bearer token',
+      this.function('hello?name=smoke'),
+      { Authorization: `Bearer ${forgedToken()}` },
+    );
+  }
+
+  private backendHeaders(): void {
+    if (this.backendExchanges.length === 0) {
+      this.record(
+        'apim-hides-backend-headers',
+        false,
+        'no backend response came through API Management to inspect',
+      );
+      return;
+    }
+    const functionHost = new URL(this.inputs.functionUrl).host.toLowerCase();
+    const leaks: string[] = [];
+    for (const exchange of this.backendExchanges) {
+      exchange.headers.forEach((value, name) => {
+        if (BACKEND_HEADERS.includes(name.toLowerCase())) {
+          leaks.push(name);
+        } else if (value.toLowerCase().includes(functionHost)) {
+          leaks.push(`${name} (names the Function App's host)`);
+        }
+      });
+    }
+    this.record(
+      'apim-hides-backend-headers',
+      leaks.length === 0,
+      leaks.length === 0
+        ? `none of ${BACKEND_HEADERS.join(', ')} and no mention of ${functionHost} in ${this.backendExchanges.length} response(s)`
+        : `backend-revealing headers: ${[...new Set(leaks)].join(', ')}`,
+    );
+  }
+
+  private keyNotEchoed(): void {
+    const { subscriptionKey } = this.inputs;
+    const answered = this.keyedExchanges.filter((e) => e.error === undefined);
+    if (answered.length === 0) {
+      this.record('apim-does-not-echo-key', false, 'no response from API Management to inspect');
+      return;
+    }
+    const echoes: string[] = [];
+    for (const exchange of answered) {
+      exchange.headers.forEach((value, name) => {
+        if (name.toLowerCase() === SUBSCRIPTION_KEY_HEADER) {
+          echoes.push(`header ${name}`);
+        } else if (value.includes(subscriptionKey)) {
+          echoes.push(`the value of header ${name}`);
+        }
+      });
+      if (exchange.body.includes(subscriptionKey)) {
+        echoes.push(`the body of ${new URL(exchange.url).pathname}`);
+      }
+    }
+    this.record(
+      'apim-does-not-echo-key',
+      echoes.length === 0,
+      echoes.length === 0
+        ? `the key appears in none of ${answered.length} response(s)`
+        : `the key is echoed in ${[...new Set(echoes)].join(', ')}`,
+    );
+  }
+
+  async run(): Promise<SmokeReport> {
+    await this.helloWithKey();
+    await this.whoamiWithKey();
+    await this.expect401(
+      'apim-rejects-missing-key',
+      'GET /hello through API Management without a key',
+      this.gateway('hello?name=smoke'),
+      {},
+    );
+    const wrongKey = `smoke${randomBytes(16).toString('hex')}`;
+    await this.expect401(
+      'apim-rejects-wrong-key',
+      'GET /hello through API Management with a wrong key',
+      this.gateway('hello?name=smoke'),
+      { 'Ocp-Apim-Subscription-Key': wrongKey },
+    );
+    await this.functionDirect();
+    this.backendHeaders();
+    this.keyNotEchoed();
+    return {
+      ok: this.results.every((r) => r.ok),
+      results: this.results,
+      findings: this.findings,
+    };
+  }
+}
+
+/** Runs every check against one deployment. */
+export function runSmokeChecks(
+  inputs: SmokeInputs,
+  options: SmokeOptions = {},
+): Promise<SmokeReport> {
+  for (const [name, value] of Object.entries(inputs)) {
+    if (typeof value !== 'string' || (value === '' && name !== 'apiPath')) {
+      throw new TypeError(`Smoke test input ${name} must be a non-empty string.`);
+    }
+  }
+  return new Smoke(inputs, options).run();
+}
+
+export function formatReport(report: SmokeReport): string[] {
+  const lines = report.results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name}: ${r.detail}`);
+  for (const finding of report.findings) {
+    lines.push(`NOTE ${finding}`);
+  }
+  const failed = report.results.filter((r) => !r.ok).length;
+  lines.push(
+    failed === 0
+      ? `Smoke test passed: ${report.results.length} checks.`
+      : `Smoke test FAILED: ${failed} of ${report.results.length} checks.`,
+  );
+  return lines;
+}

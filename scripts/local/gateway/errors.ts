@@ -1,0 +1,51 @@
+/** Where a policy statement or a problem in a policy file is: `apim/policies/api.xml:14`. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+}
+
+export function formatLocation(at: SourceLocation): string {
+  return `${at.file}:${at.line}`;
+}
+
+/** Why the gateway refuses a policy file. Stable, so tests assert on it rather than on prose. */
+export type PolicyLoadErrorCode =
+  | 'invalid_xml'
+  | 'invalid_structure'
+  | 'unsupported_element'
+  | 'unsupported_attribute'
+  | 'policy_expression'
+  | 'unknown_named_value'
+  | 'invalid_value'
+  | 'unknown_backend';
+
+/**
+ * A policy file the gateway will not run. The message names the file and line and the element,
+ * attribute, expression or named value at fault; the gateway never starts with such a file.
+ */
+export class PolicyLoadError extends Error {
+  constructor(
+    readonly code: PolicyLoadErrorCode,
+    readonly at: SourceLocation,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${formatLocation(at)}: ${detail}`, options);
+    this.name = 'PolicyLoadError';
+  }
+}
+
+/** An OpenAPI document the gateway cannot route from. */
+export class OpenApiLoadError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${detail}`, options);
+    this.name = 'OpenApiLoadError';
+  }
+}
+
+/** Normalises anything thrown into an Error. */
+export { ensureError } from '../../../functions/lib/errors';

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OpenApiLoadError } from '../../../scripts/local/gateway/errors';
+import { matchOperation, parseOpenApi } from '../../../scripts/local/gateway/openapi';
+import { APIM_DIR } from './support';
+
+const shipped = parseOpenApi(
+  fs.readFileSync(path.join(APIM_DIR, 'openapi.yaml'), 'utf8'),
+  'openapi.yaml',
+);
+
+describe('routing from apim/openapi.yaml', () => {
+  it('declares exactly the two operations', () => {
+    expect(shipped.operations.map((o) => `${o.method} ${o.pathTemplate} ${o.operationId}`)).toEqual(
+      ['GET /hello hello', 'GET /whoami whoami'],
+    );
+  });
+
+  it('takes the subscription key names from the apiKey security schemes', () => {
+    expect(shipped.subscriptionKey).toEqual({
+      header: 'Ocp-Apim-Subscription-Key',
+      query: 'subscription-key',
+    });
+  });
+
+  it.each([
+    ['GET', '/hello', 'hello'],
+    ['GET', '/whoami', 'whoami'],
+    ['POST', '/hello', undefined],
+    ['HEAD', '/hello', undefined],
+    ['GET', '/hello/', undefined],
+    ['GET', '/HELLO', undefined],
+    ['GET', '/hello/extra', undefined],
+    ['GET', '/', undefined],
+    ['GET', '/admin', undefined],
+  ])('%s %s -> %s', (method, route, operationId) => {
+    expect(matchOperation(shipped, method, route)?.operationId).toBe(operationId);
+  });
+});
+
+describe('parseOpenApi', () => {
+  const doc = (paths: string) =>
+    `openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths:\n${paths}`;
+
+  it('matches path templates one segment per parameter', () => {
+    const api = parseOpenApi(doc('  /items/{id}:\n    get: { operationId: item }\n'), 'x.yaml');
+    expect(matchOperation(api, 'GET', '/items/42')?.operationId).toBe('item');
+    expect(matchOperation(api, 'GET', '/items/42/more')).toBeUndefined();
+    expect(matchOperation(api, 'GET', '/items/')).toBeUndefined();
+  });
+
+  it('falls back to API Management default key names', () => {
+    const api = parseOpenApi(doc('  /a:\n    get: { operationId: a }\n'), 'x.yaml');
+    expect(api.subscriptionKey).toEqual({
+      header: 'Ocp-Apim-Subscription-Key',
+      query: 'subscription-key',
+    });
+  });
+
+  it.each([
+    ['not YAML', 'openapi: [', /not valid YAML/],
+    ['Swagger 2', 'swagger: "2.0"\npaths: {}', /OpenAPI 3\.0\.x/],
+    ['OpenAPI 3.1', 'openapi: 3.1.0\npaths: {}', /OpenAPI 3\.0\.x/],
+    ['no operationId', doc('  /a:\n    get: { summary: a }\n'), /GET \/a has no operationId/],
+    [
+      'a duplicate operationId',
+      doc('  /a:\n    get: { operationId: a }\n  /b:\n    get: { operationId: a }\n'),
+      /used twice/,
+    ],
+    ['no operations', doc('  /a: {}\n'), /no operations/],
+  ])('refuses %s', (_what, text, message) => {
+    expect(() => parseOpenApi(text, 'x.yaml')).toThrow(OpenApiLoadError);
+    expect(() => parseOpenApi(text, 'x.yaml')).toThrow(message);
+  });
+});

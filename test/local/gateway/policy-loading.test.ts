@@ -1,0 +1,353 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PolicyLoadError } from '../../../scripts/local/gateway/errors';
+import {
+  GLOBAL_POLICY_XML,
+  effectiveSection,
+  parsePolicy,
+  type PolicyDocument,
+} from '../../../scripts/local/gateway/policy';
+import { APIM_DIR } from './support';
+
+const OPTIONS = {
+  namedValues: {
+    'api-app-client-id': '3f9c2e71-5a4b-4c8d-9e10-2b3c4d5e6f70',
+    'an-expression': '@(1 + 1)',
+  },
+  backendIds: ['function-app'],
+};
+
+/** A policy whose inbound section is `inbound` (line 3 onwards), all other sections plain. */
+function policy(...inbound: string[]): string {
+  return [
+    '<policies>',
+    '  <inbound>',
+    ...inbound,
+    '  </inbound>',
+    '  <backend><base /></backend>',
+    '  <outbound><base /></outbound>',
+    '  <on-error><base /></on-error>',
+    '</policies>',
+  ].join('\n');
+}
+
+function loadError(xml: string): PolicyLoadError {
+  try {
+    parsePolicy(xml, 'test.xml', OPTIONS);
+  } catch (error: unknown) {
+    if (error instanceof PolicyLoadError) return error;
+    throw error;
+  }
+  throw new Error('the policy loaded; a refusal was expected');
+}
+
+describe('the shipped policies', () => {
+  it.each(['api.xml', 'product.xml'])('%s loads with the local named values', (name) => {
+    const file = path.join(APIM_DIR, 'policies', name);
+    const namedValues = JSON.parse(
+      fs.readFileSync(path.join(APIM_DIR, 'named-values.local.json'), 'utf8'),
+    );
+    const document = parsePolicy(fs.readFileSync(file, 'utf8'), `apim/policies/${name}`, {
+      namedValues,
+      backendIds: ['function-app'],
+    });
+    for (const section of ['inbound', 'backend', 'outbound', 'on-error'] as const) {
+      expect(document.sections[section].filter((s) => s.kind === 'base')).toHaveLength(1);
+    }
+  });
+
+  it('resolves {{api-app-client-id}} in the managed identity resource', () => {
+    const xml = fs.readFileSync(path.join(APIM_DIR, 'policies', 'api.xml'), 'utf8');
+    const document = parsePolicy(xml, 'api.xml', OPTIONS);
+    const statement = document.sections.inbound.find(
+      (s) => s.kind === 'authentication-managed-identity',
+    );
+    expect(statement).toMatchObject({
+      resource: '3f9c2e71-5a4b-4c8d-9e10-2b3c4d5e6f70',
+      ignoreError: false,
+    });
+    expect(statement!.at.line).toBe(
+      xml.split('\n').findIndex((line) => line.includes('<authentication-managed-identity')) + 1,
+    );
+  });
+});
+
+/** [what, policy text, code, line, text the message must contain] */
+const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
+  [
+    'an element it does not implement',
+    policy('    <base />', '    <cors allow-credentials="false" />'),
+    'unsupported_element',
+    4,
+    '<cors>',
+  ],
+  [
+    'choose/when',
+    policy('    <choose>', '      <when condition="true" />', '    </choose>'),
+    'unsupported_element',
+    3,
+    '<choose>',
+  ],
+  [
+    'an attribute it does not implement',
+    policy('    <set-header name="X-A" exists-action="delete" id="x" />'),
+    'unsupported_attribute',
+    3,
+    'attribute "id" on <set-header>',
+  ],
+  [
+    'a user-assigned identity',
+    policy('    <authentication-managed-identity resource="x" client-id="y" />'),
+    'unsupported_attribute',
+    3,
+    'attribute "client-id"',
+  ],
+  [
+    'an output token variable',
+    policy(
+      '    <authentication-managed-identity resource="x"',
+      '      output-token-variable-name="t" />',
+    ),
+    'unsupported_attribute',
+    3,
+    'output-token-variable-name',
+  ],
+  [
+    'a liquid template',
+    policy('    <set-body template="liquid">{{body}}</set-body>'),
+    'unsupported_attribute',
+    3,
+    'template',
+  ],
+  [
+    'a child it does not implement',
+    policy(
+      '    <rate-limit calls="5" renewal-period="60">',
+      '      <api name="x" calls="1" renewal-period="60" />',
+      '    </rate-limit>',
+    ),
+    'unsupported_element',
+    4,
+    '<api> inside <rate-limit>',
+  ],
+  [
+    'an expression in an attribute',
+    policy('    <authentication-managed-identity resource="@(context.Api.Name)" />'),
+    'policy_expression',
+    3,
+    '@(context.Api.Name)',
+  ],
+  [
+    'a multi-statement expression in a value',
+    policy(
+      '    <set-header name="X-A" exists-action="override">',
+      '      <value>@{ return "a"; }</value>',
+      '    </set-header>',
+    ),
+    'policy_expression',
+    4,
+    '<value> of <set-header>',
+  ],
+  [
+    'an expression in set-body',
+    policy('    <set-body>@(context.Request.Body.As&lt;string&gt;())</set-body>'),
+    'policy_expression',
+    3,
+    '<set-body>',
+  ],
+  [
+    'an expression in exists-action',
+    policy('    <set-header name="X-A" exists-action="@(&quot;delete&quot;)" />'),
+    'policy_expression',
+    3,
+    'exists-action',
+  ],
+  [
+    'an expression behind a named value',
+    policy(
+      '    <set-header name="X-A" exists-action="override">',
+      '      <value>{{an-expression}}</value>',
+      '    </set-header>',
+    ),
+    'policy_expression',
+    4,
+    'after named values',
+  ],
+  [
+    'an unknown named value',
+    policy('    <authentication-managed-identity', '      resource="{{api-app-object-id}}" />'),
+    'unknown_named_value',
+    3,
+    '{{api-app-object-id}}',
+  ],
+  [
+    'an unknown named value in text',
+    policy('    <set-body>{"a":"{{nope}}"}</set-body>'),
+    'unknown_named_value',
+    3,
+    '{{nope}}',
+  ],
+  [
+    'an unknown backend',
+    policy('    <set-backend-service backend-id="other-app" />'),
+    'unknown_backend',
+    3,
+    'other-app',
+  ],
+  [
+    'a backend by URL',
+    policy('    <set-backend-service base-url="https://example.net" />'),
+    'unsupported_attribute',
+    3,
+    'base-url',
+  ],
+  [
+    'the token outside inbound',
+    policy('    <base />').replace(
+      '<outbound><base /></outbound>',
+      '<outbound>\n<authentication-managed-identity resource="x" />\n</outbound>',
+    ),
+    'invalid_structure',
+    7,
+    'not allowed in <outbound>',
+  ],
+  [
+    'two <base />',
+    policy('    <base />', '    <base />'),
+    'invalid_structure',
+    2,
+    '<base /> appears 2 times',
+  ],
+  [
+    'a section twice',
+    policy('    <base />').replace('</policies>', '  <inbound />\n</policies>'),
+    'invalid_structure',
+    8,
+    '<inbound> appears more than once',
+  ],
+  [
+    'an unknown section',
+    policy('    <base />').replace('</policies>', '  <outbond />\n</policies>'),
+    'unsupported_element',
+    8,
+    '<outbond>',
+  ],
+  [
+    'a wrong root',
+    '<policy>\n  <inbound />\n</policy>',
+    'invalid_structure',
+    1,
+    'root element must be <policies>',
+  ],
+  [
+    'malformed XML',
+    policy('    <set-header name="X-A" name="X-B" exists-action="delete" />'),
+    'invalid_xml',
+    3,
+    'Attribute name redefined',
+  ],
+  [
+    'a DOCTYPE',
+    `<!DOCTYPE policies>\n${policy('    <base />')}`,
+    'invalid_structure',
+    1,
+    'DOCTYPE',
+  ],
+  [
+    'an invalid exists-action',
+    policy('    <set-header name="X-A" exists-action="remove" />'),
+    'invalid_value',
+    3,
+    'exists-action "remove"',
+  ],
+  [
+    'a header API Management protects',
+    policy('    <set-header name="Content-Length" exists-action="delete" />'),
+    'invalid_value',
+    3,
+    'Content-Length',
+  ],
+  [
+    'delete with values',
+    policy('    <set-header name="X-A" exists-action="delete"><value>a</value></set-header>'),
+    'invalid_value',
+    3,
+    'must not have <value>',
+  ],
+  [
+    'override without values',
+    policy('    <set-header name="X-A" exists-action="override" />'),
+    'invalid_value',
+    3,
+    'needs at least one <value>',
+  ],
+  [
+    'a rate limit of zero',
+    policy('    <rate-limit calls="0" renewal-period="60" />'),
+    'invalid_value',
+    3,
+    '"calls"',
+  ],
+  [
+    'a resource left empty',
+    policy('    <authentication-managed-identity resource=" " />'),
+    'invalid_value',
+    3,
+    '"resource"',
+  ],
+  [
+    'text where statements go',
+    policy('    <base />', '    hello'),
+    'invalid_structure',
+    3,
+    'unexpected content in <inbound>',
+  ],
+];
+
+describe('the gateway refuses what it does not implement, naming it and its line', () => {
+  it.each(refusals)('%s', (_what, xml, code, line, mention) => {
+    const error = loadError(xml);
+    expect(error.code).toBe(code);
+    expect(error.at).toEqual({ file: 'test.xml', line });
+    expect(error.message).toContain(`test.xml:${line}: `);
+    expect(error.message).toContain(mention);
+  });
+});
+
+describe('effective sections', () => {
+  const load = (xml: string, file: string): PolicyDocument => parsePolicy(xml, file, OPTIONS);
+  const global = load(GLOBAL_POLICY_XML, 'global');
+  const product = load(
+    policy('    <rate-limit calls="5" renewal-period="60" />', '    <base />'),
+    'product',
+  );
+  const api = load(
+    policy(
+      '    <set-header name="A" exists-action="delete" />',
+      '    <base />',
+      '    <set-header name="B" exists-action="delete" />',
+    ),
+    'api',
+  );
+
+  it('expand <base /> to the enclosing scope, in place', () => {
+    const inbound = effectiveSection([global, product, api], 'inbound');
+    expect(inbound.map((s) => (s.kind === 'set-header' ? `set-header ${s.name}` : s.kind))).toEqual(
+      ['set-header A', 'rate-limit', 'set-header B'],
+    );
+  });
+
+  it('reach API Management default forward-request through the product scope', () => {
+    expect(effectiveSection([global, product, api], 'backend').map((s) => s.kind)).toEqual([
+      'forward-request',
+    ]);
+  });
+
+  it('skip the enclosing scope when <base /> is left out', () => {
+    const noBase = load(policy('    <set-header name="A" exists-action="delete" />'), 'api');
+    expect(effectiveSection([global, product, noBase], 'inbound').map((s) => s.kind)).toEqual([
+      'set-header',
+    ]);
+  });
+});
