@@ -69,6 +69,34 @@ describe('signing key selection', () => {
   });
 
   it.each([
+    ['use "sig"', { use: 'sig' }, 'found'],
+    ['without a use', { use: undefined }, 'found'],
+    ['for encryption (use "enc")', { use: 'enc' }, 'unknown_signing_key'],
+    ['with key_ops holding verify', { key_ops: ['verify'] }, 'found'],
+    ['with key_ops for signing only', { key_ops: ['sign'] }, 'unknown_signing_key'],
+    ['with key_ops a string, not a list', { key_ops: 'verify' }, 'unknown_signing_key'],
+    ['with a kid that is not a string', { kid: 42 }, 'unknown_signing_key'],
+  ])('an RSA key %s → %s', async (_case, change, expected) => {
+    const published = { ...other.jwk, ...change };
+    expect(await lookUp([published, good.jwk], other.kid)).toBe(expected);
+  });
+
+  it('ignores a published private key (one with d)', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const priv = { ...privateKey.export({ format: 'jwk' }), kid: 'private', use: 'sig' };
+    expect(await lookUp([priv, good.jwk], 'private')).toBe('unknown_signing_key');
+  });
+
+  it.each([
+    ['null', null],
+    ['a number', 42],
+    ['a list', ['RSA']],
+    ['an RSA key Node cannot import (no exponent)', { kty: 'RSA', n: 'AA', kid: 'broken' }],
+  ])('skips an entry that is %s and keeps the good keys', async (_case, entry) => {
+    expect(await lookUp([entry as never, good.jwk], good.kid)).toBe('found');
+  });
+
+  it.each([
     ['only a 1024-bit key', () => [weak.jwk]],
     ['only a key for RS512', () => [{ ...good.jwk, alg: 'RS512' }]],
     ['only an EC key', () => [ecJwk(good.kid)]],
