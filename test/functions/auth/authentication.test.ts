@@ -75,6 +75,12 @@ describe('createAuthentication', () => {
     expect(server.requests).toBe(1);
   });
 
+  it('starts fetching the signing keys as it is created, before any request', async () => {
+    server = await startJwksServer({ kind: 'keys', keys: [key.jwk] });
+    createAuthentication({ env: { ...env, AUTH_JWKS_URI: server.url } });
+    await vi.waitFor(() => expect(server!.requests).toBe(1), { timeout: 5_000 });
+  });
+
   it('runs the signing key store on the given clock', async () => {
     server = await startJwksServer({ kind: 'status', status: 500 });
     let clock = NOW_SECONDS * 1000;
