@@ -4,9 +4,10 @@ import type { IncomingMessage } from 'node:http';
  * GET a JWKS with a deadline that covers the whole exchange (connect, headers and body), a size
  * cap, and no redirects (a 3xx is a failure, like any other status but 200).
  *
- * It uses node:http or node:https, loaded on the first fetch: the app does not pay for TLS or an
- * HTTP client while it loads, only when it first needs the keys (which it asks for as it starts,
- * in the background). Node's global `fetch` would load its whole HTTP stack on the first call.
+ * It uses node:http or node:https, taken with `process.getBuiltinModule` on the first fetch: the
+ * app does not pay for TLS while it loads, only when it first needs the keys (which it asks for as
+ * it starts, in the background). Node's global `fetch` would load a whole second HTTP stack on its
+ * first call, and `import()` would start the ES module loader.
  */
 export async function fetchJwks(
   uri: string,
@@ -14,7 +15,10 @@ export async function fetchJwks(
   maxBytes: number,
 ): Promise<{ keys: unknown[] }> {
   const url = new URL(uri);
-  const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const client =
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
   const body = await new Promise<Buffer>((resolve, reject) => {
     const request = client.get(url, { headers: { accept: 'application/json' } });
     const deadline = setTimeout(() => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { AuthError } from './errors';
 
 /**
@@ -10,9 +11,9 @@ import { AuthError } from './errors';
  *   spelling: no padding, no other alphabet, no length of 1 mod 4, and no unused low bits set in
  *   the last character. Node's decoder ignores all of these, so that every token would have other
  *   spellings that decode to the same bytes; here re-encoding must give back the segment.
- * - Header and payload are UTF-8 (RFC 7515 section 5.2, RFC 7519 section 7.2), decoded with a
- *   fatal decoder: invalid bytes and overlong encodings are refused, not replaced, and a BOM is
- *   kept (so JSON parsing refuses it).
+ * - Header and payload are UTF-8 (RFC 7515 section 5.2, RFC 7519 section 7.2), checked before
+ *   decoding: invalid bytes, overlong encodings and encoded surrogates are refused, where Node's
+ *   decoder would replace them silently. A BOM is kept (so JSON parsing refuses it).
  * - Header and payload are JSON objects (RFC 7519 section 7.2 step 10). The payload is parsed once:
  *   a JSON string that holds an object is a string, and refused.
  * - `alg` is RS256, `crit` is absent (RFC 7515 section 4.1.11: no extension is understood here),
@@ -21,8 +22,6 @@ import { AuthError } from './errors';
 
 /** The longest `kid` accepted; Entra's are 27 to 40 characters. */
 export const MAX_KID_LENGTH = 256;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface CompactJws {
   readonly kid: string;
@@ -48,15 +47,10 @@ export function decodeSegment(segment: string): Buffer | undefined {
 }
 
 function jsonObject(bytes: Buffer, what: 'header' | 'payload'): Record<string, unknown> {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw malformed(`The token ${what} is not valid UTF-8.`);
-  }
+  if (!isUtf8(bytes)) throw malformed(`The token ${what} is not valid UTF-8.`);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw malformed(`The token ${what} is not valid JSON.`);
   }

@@ -70,7 +70,9 @@ export class VerifiedTokenCache {
   set(token: string, entry: VerifiedToken): void {
     const index = token.slice(-INDEX_LENGTH);
     this.entries.delete(index);
-    this.entries.set(index, { ...entry, token });
+    // A copy of its own: the token may be a slice of a longer string (the header, or more), which
+    // would otherwise stay in memory with it and break the bound stated above. Tokens are ASCII.
+    this.entries.set(index, { ...entry, token: Buffer.from(token, 'latin1').toString('latin1') });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
