@@ -115,6 +115,29 @@ describe('background refresh of known keys', () => {
   });
 });
 
+describe('prefetch', () => {
+  it('fetches nothing once keys are loaded, however long ago', async () => {
+    const store = await setup();
+    await store.getKey(first.kid);
+    clock += 60_000;
+    store.prefetch();
+    await settle();
+    expect(server!.requests).toBe(1);
+  });
+
+  it('keeps to the failure cooldown', async () => {
+    const store = await setup({ failureCooldownMs: 5_000 });
+    server!.behaviour = { kind: 'status', status: 500 };
+    expect(await codeOf(store.getKey(first.kid))).toBe('signing_keys_unavailable');
+    store.prefetch();
+    await settle();
+    expect(server!.requests).toBe(1);
+    clock += 5_000;
+    store.prefetch();
+    await fetched(2);
+  });
+});
+
 describe('fetches for an unknown kid', () => {
   it.each([
     ['the default cooldown (10 s)', {}, 10_000],
