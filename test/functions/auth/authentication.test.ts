@@ -125,6 +125,8 @@ describe('createAuthentication', () => {
     'answers 500 when the key provider fails with %s, and logs only its type',
     async (_case, failure) => {
       const keys: SigningKeyProvider = {
+        // A provider that rejects with a non-error is one of the cases under test.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         getKey: () => Promise.reject(failure),
         currentKey: () => undefined,
       };
