@@ -16,7 +16,9 @@ export default {
   ignorePatterns: ['dist', 'coverage', '.local', '.azure', 'reports'],
   concurrency: 2,
   timeoutMS: 5_000,
-  thresholds: { high: 95, low: 90, break: null },
+  // The target is 95 (100 for the token checks); `break` is the score last measured on a full
+  // run here, so that CI fails when a change lowers it. Raise it as the measured score rises.
+  thresholds: { high: 95, low: 90, break: 79 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
