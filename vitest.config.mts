@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     restoreMocks: true,
+    // After the totals: every skipped test and why (test/support/skip-summary.ts).
+    reporters: ['default', './test/support/skip-summary.ts'],
   },
 });

@@ -54,6 +54,12 @@ resource api 'Microsoft.ApiManagement/service/apis@2024-05-01' = {
       'https'
     ]
     subscriptionRequired: true
+    // Set explicitly: API Management ignores the OpenAPI securitySchemes on import. The local
+    // gateway uses the same names (scripts/local/gateway/api.ts; test/apim holds them equal).
+    subscriptionKeyParameterNames: {
+      header: 'Ocp-Apim-Subscription-Key'
+      query: 'subscription-key'
+    }
     serviceUrl: backendUrl
     format: 'openapi'
     value: loadTextContent('../../apim/openapi.yaml')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { openApiProblems, readApim } from './policy-checks';
+import { openApiProblems } from './openapi-checks';
+import { readApim } from './policy-checks';
 
 const text = readApim('openapi.yaml');
 

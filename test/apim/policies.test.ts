@@ -1,3 +1,4 @@
+import { API_ON_ERROR_BODY } from '../../scripts/azd/smoke-test/builtin-errors';
 import { describe, expect, it } from 'vitest';
 import {
   POLICY_FILES,
@@ -6,6 +7,7 @@ import {
   baseProblems,
   clientIdentityHeaderProblems,
   expressionProblems,
+  forwardTimeoutProblems,
   managedIdentityProblems,
   onErrorProblems,
   openingCommentProblems,
@@ -58,8 +60,12 @@ describe('policies/api.xml', () => {
     expect(backendHeaderProblems(api)).toEqual([]);
   });
 
-  it('answers errors with a fixed problem body', () => {
+  it('answers errors with a fixed problem body that no cache keeps', () => {
     expect(onErrorProblems(api)).toEqual([]);
+  });
+
+  it('calls the backend with an explicit timeout within the Consumption tier cap', () => {
+    expect(forwardTimeoutProblems(api)).toEqual([]);
   });
 });
 
@@ -68,8 +74,17 @@ describe('policies/product.xml', () => {
     const limit = /<rate-limit\s+calls="(\d+)"\s+renewal-period="(\d+)"\s*\/>/.exec(product);
     expect(limit).not.toBeNull();
     expect(Number(limit![1])).toBeGreaterThan(0);
+    // API Management refuses a renewal-period over 300 s; a short one keeps bursts short.
+    expect(Number(limit![2])).toBeLessThanOrEqual(10);
     // rate-limit-by-key and quota-by-key are not available on the Consumption tier.
     expect(product).not.toMatch(/<(rate-limit-by-key|quota-by-key)\b/);
+  });
+
+  it('caps the calls a subscription can make (and cost) with a quota', () => {
+    const quota = /<quota\s+calls="(\d+)"\s+renewal-period="(\d+)"\s*\/>/.exec(product);
+    expect(quota).not.toBeNull();
+    expect(Number(quota![1])).toBeGreaterThan(0);
+    expect(Number(quota![2])).toBeGreaterThan(0);
   });
 });
 
@@ -173,6 +188,30 @@ const mutations: [string, string, (xml: string) => string[], RegExp][] = [
     /X-Powered-By/,
   ],
   [
+    'backend section left without <base /> and without forward-request',
+    api.replace(/<forward-request[^>]*\/>/, '<set-header name="X" exists-action="delete" />'),
+    baseProblems,
+    /<backend> has 0 <base \/>/,
+  ],
+  [
+    'forward-request without a timeout',
+    api.replace(/<forward-request[^>]*\/>/, '<forward-request />'),
+    forwardTimeoutProblems,
+    /no timeout/,
+  ],
+  [
+    'forward-request timeout at the Consumption cap',
+    api.replace(/timeout="\d+"/, 'timeout="30"'),
+    forwardTimeoutProblems,
+    /not below the Consumption cap/,
+  ],
+  [
+    'on-error responses cacheable',
+    api.replace(/\s*<set-header name="Cache-Control"[\s\S]*?<\/set-header>/, ''),
+    onErrorProblems,
+    /Cache-Control: no-store/,
+  ],
+  [
     'on-error body echoes the error',
     api.replace(/<set-body>[^<]*<\/set-body>/, '<set-body>@(context.LastError.Message)</set-body>'),
     onErrorProblems,
@@ -270,5 +309,12 @@ describe('the schema check catches invalid policies', () => {
     const errors = await schemaErrors(mutated, 'policies/api.xml');
     expect(errors.join('\n')).toMatch(expected);
     expect(errors.join('\n')).toMatch(/policies\/api\.xml:\d+/);
+  });
+});
+
+describe('the smoke test', () => {
+  it("expects exactly the body api.xml's on-error section sets", () => {
+    const body = /<on-error>[\s\S]*<set-body>([^<]*)<\/set-body>/.exec(api);
+    expect(JSON.parse(body![1]!)).toEqual(API_ON_ERROR_BODY);
   });
 });

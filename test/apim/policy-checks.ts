@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
 import { validateXML } from 'xmllint-wasm';
-import { parse as parseYaml } from 'yaml';
 
 /**
  * Review checks for the API Management files, as functions of the file text, so that the tests
@@ -105,7 +104,11 @@ export function openingCommentProblems(xml: string): string[] {
     : [];
 }
 
-/** Every section is present and holds exactly one `<base />`. */
+/**
+ * Every section is present and holds exactly one `<base />`, except a `<backend>` that holds a
+ * single `<forward-request>` instead: it replaces the global default forward-request (to set
+ * its timeout), which is all the enclosing backend sections hold.
+ */
 export function baseProblems(xml: string): string[] {
   const root = parseXml(xml);
   const problems: string[] = [];
@@ -115,10 +118,32 @@ export function baseProblems(xml: string): string[] {
       problems.push(`<${name}> is missing`);
       continue;
     }
-    const bases = childElements(element).filter((child) => child.tagName === 'base').length;
-    if (bases !== 1) problems.push(`<${name}> has ${bases} <base /> elements, expected 1`);
+    const children = childElements(element);
+    const bases = children.filter((child) => child.tagName === 'base').length;
+    const forwardsOnly =
+      name === 'backend' && children.length === 1 && children[0]!.tagName === 'forward-request';
+    if (bases !== 1 && !forwardsOnly)
+      problems.push(`<${name}> has ${bases} <base /> elements, expected 1`);
   }
   return problems;
+}
+
+/** The Consumption tier caps a request at 30 s (includes/api-management-service-limits.md). */
+export const CONSUMPTION_REQUEST_CAP_SECONDS = 30;
+
+/** The backend is called with an explicit forward-request timeout within the Consumption cap. */
+export function forwardTimeoutProblems(xml: string): string[] {
+  const backend = section(parseXml(xml), 'backend');
+  const forwards = backend
+    ? childElements(backend).filter((child) => child.tagName === 'forward-request')
+    : [];
+  if (forwards.length !== 1) return [`backend has ${forwards.length} forward-request, expected 1`];
+  const timeout = forwards[0]!.getAttribute('timeout');
+  if (timeout === null || !/^\d+$/.test(timeout)) return ['forward-request sets no timeout'];
+  const seconds = Number(timeout);
+  return seconds >= 1 && seconds < CONSUMPTION_REQUEST_CAP_SECONDS
+    ? []
+    : [`forward-request timeout ${seconds} s is not below the Consumption cap of 30 s`];
 }
 
 // --- the API policy -------------------------------------------------------------------------
@@ -250,6 +275,17 @@ export function onErrorProblems(xml: string): string[] {
   ) {
     problems.push('on-error does not set Content-Type: application/problem+json');
   }
+  const cacheControl = children.find(
+    (element) =>
+      element.tagName === 'set-header' &&
+      (element.getAttribute('name') ?? '').toLowerCase() === 'cache-control',
+  );
+  if (
+    cacheControl?.getAttribute('exists-action') !== 'override' ||
+    childElements(cacheControl).map(textOf).join() !== 'no-store'
+  ) {
+    problems.push('on-error does not set Cache-Control: no-store');
+  }
   const bodies = children.filter((element) => element.tagName === 'set-body');
   if (bodies.length !== 1)
     return [...problems, `on-error has ${bodies.length} set-body elements, expected 1`];
@@ -276,138 +312,4 @@ export function onErrorProblems(xml: string): string[] {
 /** No policy expressions anywhere (the local gateway runs the same files and evaluates none). */
 export function expressionProblems(xml: string): string[] {
   return /(["'>]\s*)@[({]/.test(xml) ? ['the policy uses a policy expression'] : [];
-}
-
-// --- OpenAPI --------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function deref(document: Json, value: unknown): unknown {
-  if (isObject(value) && typeof value.$ref === 'string' && value.$ref.startsWith('#/')) {
-    let target: unknown = document;
-    for (const part of value.$ref.slice(2).split('/'))
-      target = isObject(target) ? target[part] : undefined;
-    return deref(document, target);
-  }
-  return value;
-}
-
-export const REQUIRED_RESPONSES = ['200', '401', '403', '503'];
-const PROBLEM_RESPONSES = ['401', '403', '503'];
-
-export interface ExpectedOperation {
-  readonly method: string;
-  readonly path: string;
-  readonly operationId: string;
-}
-
-export const EXPECTED_OPERATIONS: readonly ExpectedOperation[] = [
-  { method: 'get', path: '/hello', operationId: 'hello' },
-  { method: 'get', path: '/whoami', operationId: 'whoami' },
-];
-
-export const WHOAMI_MEMBERS = [
-  'objectId',
-  'clientId',
-  'tenantId',
-  'issuer',
-  'tokenVersion',
-  'roles',
-  'expiresAt',
-];
-
-/** The OpenAPI document is the contract the README and the infrastructure rely on. */
-export function openApiProblems(text: string): string[] {
-  const document = parseYaml(text) as unknown;
-  if (!isObject(document)) return ['not a YAML object'];
-  const problems: string[] = [];
-  if (typeof document.openapi !== 'string' || !/^3\.0\.\d+$/.test(document.openapi)) {
-    problems.push('openapi must be 3.0.x (API Management imports it with format "openapi")');
-  }
-  const paths = isObject(document.paths) ? document.paths : {};
-  const declared: string[] = [];
-  for (const [route, item] of Object.entries(paths)) {
-    if (!isObject(item)) continue;
-    for (const [method, operation] of Object.entries(item)) {
-      if (!isObject(operation)) continue;
-      declared.push(`${method} ${route}`);
-      const name = `${method.toUpperCase()} ${route}`;
-      const responses = isObject(operation.responses) ? operation.responses : {};
-      for (const status of REQUIRED_RESPONSES) {
-        if (!(status in responses)) problems.push(`${name} has no ${status} response`);
-      }
-      for (const status of PROBLEM_RESPONSES) {
-        const response = deref(document, responses[status]);
-        const content = isObject(response) && isObject(response.content) ? response.content : {};
-        const media = content['application/problem+json'];
-        const schema = isObject(media) ? deref(document, media.schema) : undefined;
-        const properties =
-          isObject(schema) && isObject(schema.properties) ? Object.keys(schema.properties) : [];
-        const missing = PROBLEM_MEMBERS.filter((member) => !properties.includes(member));
-        if (status in responses && (!isObject(media) || missing.length > 0)) {
-          problems.push(
-            `${name} ${status} is not an application/problem+json problem (${missing.join(', ') || 'no schema'})`,
-          );
-        }
-      }
-    }
-  }
-  for (const expected of EXPECTED_OPERATIONS) {
-    const item = paths[expected.path];
-    const operation = isObject(item) ? item[expected.method] : undefined;
-    if (!isObject(operation)) {
-      problems.push(`${expected.method.toUpperCase()} ${expected.path} is not declared`);
-    } else if (operation.operationId !== expected.operationId) {
-      problems.push(
-        `${expected.method.toUpperCase()} ${expected.path} operationId is not "${expected.operationId}"`,
-      );
-    }
-  }
-  const extra = declared.filter(
-    (entry) => !EXPECTED_OPERATIONS.some((e) => `${e.method} ${e.path}` === entry),
-  );
-  if (extra.length > 0) problems.push(`undeclared operations: ${extra.join(', ')}`);
-
-  const hello =
-    isObject(paths['/hello']) && isObject(paths['/hello'].get) ? paths['/hello'].get : {};
-  const parameters = Array.isArray(hello.parameters)
-    ? hello.parameters.map((p) => deref(document, p))
-    : [];
-  const nameParameter = parameters.find(
-    (p) => isObject(p) && p.name === 'name' && p.in === 'query',
-  );
-  if (!isObject(nameParameter) || nameParameter.required === true)
-    problems.push('GET /hello lacks the optional query parameter "name"');
-
-  const whoami =
-    isObject(paths['/whoami']) && isObject(paths['/whoami'].get) ? paths['/whoami'].get : {};
-  const ok = deref(document, isObject(whoami.responses) ? whoami.responses['200'] : undefined);
-  const okContent =
-    isObject(ok) && isObject(ok.content) ? ok.content['application/json'] : undefined;
-  const okSchema = isObject(okContent) ? deref(document, okContent.schema) : undefined;
-  const members =
-    isObject(okSchema) && isObject(okSchema.properties) ? Object.keys(okSchema.properties) : [];
-  const missingMembers = WHOAMI_MEMBERS.filter((member) => !members.includes(member));
-  if (missingMembers.length > 0)
-    problems.push(`GET /whoami 200 lacks ${missingMembers.join(', ')}`);
-
-  const components = isObject(document.components) ? document.components : {};
-  const schemes = isObject(components.securitySchemes)
-    ? Object.values(components.securitySchemes)
-    : [];
-  const hasScheme = (where: string, name: string) =>
-    schemes.some(
-      (scheme) =>
-        isObject(scheme) && scheme.type === 'apiKey' && scheme.in === where && scheme.name === name,
-    );
-  if (!hasScheme('header', 'Ocp-Apim-Subscription-Key'))
-    problems.push('no apiKey scheme for the Ocp-Apim-Subscription-Key header');
-  if (!hasScheme('query', 'subscription-key'))
-    problems.push('no apiKey scheme for the subscription-key query parameter');
-  if (!Array.isArray(document.security) || document.security.length === 0)
-    problems.push('no top-level security requirement');
-  return problems;
 }

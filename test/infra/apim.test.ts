@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defined } from '../support/assert';
 import { ROOT } from '../support/bicep';
 import { API_APP_CLIENT_ID, prop, resourcesOfType, single, useDeployment } from './deployment';
 import type { SimulatedDeployment } from './arm';
@@ -148,7 +149,7 @@ describe('policies', () => {
   it('every {{named value}} used by apim/policies/*.xml is defined as a named value', (ctx) => {
     const { deployment } = deployed(ctx);
     const { service } = apimParts(deployment);
-    const defined = new Map(
+    const declared = new Map(
       resourcesOfType(deployment, 'Microsoft.ApiManagement/service/namedValues').map((nv) => [
         nv.name.slice(service.name.length + 1),
         nv,
@@ -159,11 +160,10 @@ describe('policies', () => {
     );
     expect(used).toContain('api-app-client-id');
     for (const name of used) {
-      const namedValue = defined.get(name);
-      expect(namedValue, `named value ${name}`).toBeDefined();
-      expect(prop(namedValue!, 'displayName'), name).toBe(name);
-      expect(prop(namedValue!, 'displayName'), name).toMatch(/^[A-Za-z0-9-._]+$/);
-      expect(typeof prop(namedValue!, 'value'), name).toBe('string');
+      const namedValue = defined(declared.get(name), `named value ${name}`);
+      expect(prop(namedValue, 'displayName'), name).toBe(name);
+      expect(prop(namedValue, 'displayName'), name).toMatch(/^[A-Za-z0-9-._]+$/);
+      expect(typeof prop(namedValue, 'value'), name).toBe('string');
     }
   });
 

@@ -114,13 +114,14 @@ describe('azure.yaml contents', () => {
     },
   );
 
-  it('the hooks script exists in package.json', () => {
+  it('the hooks script in package.json builds and runs the hooks entry point', () => {
     const scripts = (
       JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       }
     ).scripts;
-    expect(scripts.hooks).toBeDefined();
+    expect(scripts.hooks).toBe('npm run -s build && node dist/scripts/azd/hooks/main.js');
+    expect(fs.existsSync(path.join(ROOT, 'scripts', 'azd', 'hooks', 'main.ts'))).toBe(true);
   });
 });
 

@@ -41,7 +41,7 @@ describe('defaultCacheDir', () => {
   });
 });
 
-describe.runIf(posix)('resolveBicep lookup order', () => {
+describe.runIf(posix)('resolveBicep lookup order (POSIX: fake CLIs are sh scripts)', () => {
   let dir: string;
   let emptyPath: string;
 

@@ -2,8 +2,8 @@
  * Compiles and lints `infra/main.bicep` with the Bicep CLI (found or restored by scripts/dev/bicep.ts),
  * at most once per test process, into a temporary folder.
  *
- * Without a Bicep CLI the infra tests are skipped with the reason and how to install one, except
- * in CI (`CI=true`), where a missing CLI is a failure.
+ * Without a Bicep CLI the infra tests are skipped with the reason and how to install one (the run
+ * ends with it: see skip-summary.ts), except in CI (`CI=true`), where a missing CLI is a failure.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ensureError } from '../shared/errors';
+import { checkBuiltInErrors } from './builtin-errors';
 
 export interface SmokeInputs {
   /** API Management's gateway, for example `https://apim-x.azure-api.net`. */
@@ -398,6 +399,12 @@ class Smoke {
       this.gateway('hello?name=smoke'),
       { 'Ocp-Apim-Subscription-Key': wrongKey },
     );
+    await checkBuiltInErrors({
+      call: (u, h) => this.call(u, h),
+      gateway: (o) => this.gateway(o),
+      record: (n, ok, d) => this.record(n, ok, d),
+      wrongKey,
+    });
     await this.functionDirect();
     this.backendHeaders();
     this.keyNotEchoed();

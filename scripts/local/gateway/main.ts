@@ -52,6 +52,9 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
       : `[gateway] subscription key: ${DEFAULT_LOCAL_SUBSCRIPTION_KEY} (local default; set LOCAL_SUBSCRIPTION_KEY to change it)`,
   );
   console.log(
+    '[gateway] the key is product-scoped, as in Azure: apim/policies/product.xml (rate limit, quota) applies',
+  );
+  console.log(
     `[gateway] try: ${gatewayCurl(gateway.url, fromEnv ? { variable: 'LOCAL_SUBSCRIPTION_KEY' } : subscriptionKey)}`,
   );
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** HTTP messages as the gateway's policies see and change them. */
 
 /** Header names compared case-insensitively; each keeps the spelling it was first set with. */
@@ -70,12 +72,22 @@ export function apimResponse(
   status: number,
   message: string,
   headers: Record<string, string> = {},
+  extra: Record<string, string> = {},
 ): GatewayResponse {
   return {
     status,
-    headers: HeaderMap.from({ 'Content-Type': 'application/json; charset=utf-8', ...headers }),
-    body: Buffer.from(JSON.stringify({ statusCode: status, message })),
+    headers: HeaderMap.from({ 'Content-Type': 'application/json', ...headers }),
+    body: Buffer.from(JSON.stringify({ statusCode: status, message, ...extra })),
   };
+}
+
+/**
+ * API Management's generic 500, as it answers a backend timeout or an unreachable backend:
+ * `{"statusCode":500,"message":"Internal server error","activityId":"<guid>"}`
+ * (MicrosoftDocs/azure-docs#109013 and captured responses).
+ */
+export function internalErrorResponse(): GatewayResponse {
+  return apimResponse(500, APIM_MESSAGES.internalError, {}, { activityId: randomUUID() });
 }
 
 export const APIM_MESSAGES = {

@@ -8,26 +8,14 @@ export interface Operation {
   readonly method: string;
   /** The OpenAPI path template, for example `/hello` or `/items/{id}`. */
   readonly pathTemplate: string;
-  readonly pattern: RegExp;
-}
-
-/** Where API Management looks for the subscription key (from the API's apiKey security schemes). */
-export interface SubscriptionKeyNames {
-  readonly header: string;
-  readonly query: string;
+  /** Literal segments, and null for each `{parameter}`. */
+  readonly segments: readonly (string | null)[];
 }
 
 export interface ApiDefinition {
   readonly title: string;
   readonly operations: readonly Operation[];
-  readonly subscriptionKey: SubscriptionKeyNames;
 }
-
-/** API Management's defaults when an API does not name its own. */
-export const DEFAULT_SUBSCRIPTION_KEY_NAMES: SubscriptionKeyNames = {
-  header: 'Ocp-Apim-Subscription-Key',
-  query: 'subscription-key',
-};
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -35,17 +23,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function templatePattern(template: string): RegExp {
-  const escaped = template
-    .split(/(\{[^{}/]+\})/)
-    .map((part) =>
-      /^\{[^{}/]+\}$/.test(part) ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-    )
-    .join('');
-  return new RegExp(`^${escaped}$`);
+/** A path template's segments: a literal, or a `{parameter}` matching one non-empty segment. */
+function templateSegments(template: string): (string | null)[] {
+  return template
+    .slice(1)
+    .split('/')
+    .map((part) => (/^\{[^{}/]+\}$/.test(part) ? null : part));
 }
 
-/** Reads the operations and subscription key names from an OpenAPI 3.0 document (YAML or JSON). */
+/**
+ * The decoded segments of a path, or undefined when a segment is not valid percent-encoding or
+ * is a dot-segment (`.`, `..`, also encoded as `%2e`): those match no operation, so the gateway
+ * never resolves `/hello/%2e%2e/whoami` to another operation, and agrees with the function host,
+ * which does not either.
+ */
+export function pathSegments(path: string): string[] | undefined {
+  if (!path.startsWith('/')) return undefined;
+  const segments: string[] = [];
+  for (const raw of path.slice(1).split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    if (segment === '.' || segment === '..') return undefined;
+    segments.push(segment);
+  }
+  return segments;
+}
+
+/**
+ * Reads the operations from an OpenAPI 3.0 document (YAML or JSON). Not the subscription key
+ * names: API Management ignores `securitySchemes` on import
+ * (api-management-api-import-restrictions.md); they are the API's subscriptionKeyParameterNames.
+ */
 export function parseOpenApi(text: string, file: string): ApiDefinition {
   let document: unknown;
   try {
@@ -93,7 +105,7 @@ export function parseOpenApi(text: string, file: string): ApiDefinition {
         operationId: operation.operationId,
         method: method.toUpperCase(),
         pathTemplate,
-        pattern: templatePattern(pathTemplate),
+        segments: templateSegments(pathTemplate),
       });
     }
   }
@@ -102,31 +114,6 @@ export function parseOpenApi(text: string, file: string): ApiDefinition {
   return {
     title: typeof info.title === 'string' ? info.title : 'API',
     operations,
-    subscriptionKey: subscriptionKeyNames(document, file),
-  };
-}
-
-function subscriptionKeyNames(
-  document: Record<string, unknown>,
-  file: string,
-): SubscriptionKeyNames {
-  const components = isRecord(document.components) ? document.components : {};
-  const schemes = isRecord(components.securitySchemes) ? components.securitySchemes : {};
-  let header: string | undefined;
-  let query: string | undefined;
-  for (const scheme of Object.values(schemes)) {
-    if (!isRecord(scheme) || scheme.type !== 'apiKey' || typeof scheme.name !== 'string') continue;
-    const target = scheme.in === 'header' ? 'header' : scheme.in === 'query' ? 'query' : undefined;
-    if (!target) continue;
-    if ((target === 'header' ? header : query) !== undefined) {
-      throw new OpenApiLoadError(file, `more than one apiKey security scheme in the ${target}.`);
-    }
-    if (target === 'header') header = scheme.name;
-    else query = scheme.name;
-  }
-  return {
-    header: header ?? DEFAULT_SUBSCRIPTION_KEY_NAMES.header,
-    query: query ?? DEFAULT_SUBSCRIPTION_KEY_NAMES.query,
   };
 }
 
@@ -136,7 +123,14 @@ export function matchOperation(
   method: string,
   path: string,
 ): Operation | undefined {
+  const segments = pathSegments(path);
+  if (!segments) return undefined;
   return api.operations.find(
-    (operation) => operation.method === method && operation.pattern.test(path),
+    (operation) =>
+      operation.method === method &&
+      operation.segments.length === segments.length &&
+      operation.segments.every((expected, i) =>
+        expected === null ? segments[i] !== '' : segments[i] === expected,
+      ),
   );
 }

@@ -1,11 +1,21 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { LOOPBACK, listen } from '../shared/ports';
-import { ensureError } from './errors';
+import {
+  API_PATH,
+  FUNCTION_APP_BACKEND_ID,
+  STATUS_PATH,
+  SUBSCRIPTION_KEY_PARAMETER_NAMES,
+} from './api';
+import {
+  APIM_FILES,
+  loadGatewayDefinition,
+  managedIdentityCredentialFromEnv,
+  readNamedValues,
+} from './definition';
+import { ensureError, formatLocation } from './errors';
+import { PolicyFailure } from './failure';
 import {
   APIM_MESSAGES,
   apimResponse,
@@ -14,29 +24,24 @@ import {
   type GatewayRequest,
   type GatewayResponse,
 } from './messages';
-import { matchOperation, parseOpenApi, type ApiDefinition } from './openapi';
+import { matchOperation, type ApiDefinition } from './openapi';
 import { Pipeline } from './pipeline';
-import { GLOBAL_POLICY_XML, parsePolicy, type PolicyDocument } from './policy';
+import authenticationManagedIdentity from './policies/authentication-managed-identity';
+import forwardRequest, { CONSUMPTION_REQUEST_CAP_SECONDS } from './policies/forward-request';
+import setHeader from './policies/set-header';
+import setQueryParameter from './policies/set-query-parameter';
+import { effectiveSection } from './policy';
+import { checkSubscriptionKey, type KnownSubscription } from './subscription';
+import { parseRequestTarget } from './target';
 
-/**
- * API Management's health endpoint on every gateway (no subscription key, empty 200); `npm start`
- * waits on it.
- */
-export const STATUS_PATH = '/status-0123456789abcdef';
-
-/** The API's path in API Management (`service/apis` `path` in infra/): operations live under /api/. */
-export const API_PATH = 'api';
-
-/** The backend ids the local gateway knows, as `service/backends` in infra/ defines them. */
-export const FUNCTION_APP_BACKEND_ID = 'function-app';
-
-/** The files under `apim/` that the gateway runs, relative to it. */
-export const APIM_FILES = {
-  openApi: 'openapi.yaml',
-  productPolicy: path.join('policies', 'product.xml'),
-  apiPolicy: path.join('policies', 'api.xml'),
-  localNamedValues: 'named-values.local.json',
-} as const;
+export { API_PATH, FUNCTION_APP_BACKEND_ID, STATUS_PATH } from './api';
+export {
+  APIM_FILES,
+  loadGatewayDefinition,
+  managedIdentityCredentialFromEnv,
+  readNamedValues,
+  type GatewayDefinition,
+} from './definition';
 
 /** The most the gateway reads from a client request body. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -47,8 +52,12 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
  */
 export const DEFAULT_LOCAL_SUBSCRIPTION_KEY = 'local-only-subscription-key';
 
-/** Default `forward-request` timeout when the policies set none. */
+/** Default `forward-request` timeout when the policies set none (the Consumption tier's cap). */
 export const DEFAULT_BACKEND_TIMEOUT_MS = 30_000;
+
+/** The subscription ids, as infra/ names the product's subscription and API Management its built-in one. */
+export const PRODUCT_SUBSCRIPTION_ID = 'functions-client';
+export const ALL_ACCESS_SUBSCRIPTION_ID = 'master';
 
 export interface GatewayOptions {
   /** Port on 127.0.0.1; 0 picks a free one. */
@@ -62,8 +71,13 @@ export interface GatewayOptions {
    * backend is this plus `/api`, as the Bicep backend is the app's URL plus `/api`.
    */
   functionsBaseUrl: string;
-  /** The one valid subscription key. */
+  /** The key of the product-scoped subscription (as infra/ creates): product policies apply. */
   subscriptionKey: string;
+  /**
+   * The key of API Management's built-in all-access subscription, which skips product policies.
+   * Unset by default: locally, as in the deployment, clients hold the product's key.
+   */
+  allAccessKey?: string;
   /** Named values; default `apimDir/named-values.local.json`. */
   namedValues?: Readonly<Record<string, string>>;
   /**
@@ -71,10 +85,12 @@ export interface GatewayOptions {
    * ManagedIdentityCredential, which reads IDENTITY_ENDPOINT and IDENTITY_HEADER of this process.
    */
   credential?: TokenCredential;
-  /** Default DEFAULT_BACKEND_TIMEOUT_MS. */
+  /** `forward-request` timeout when a policy sets none; default DEFAULT_BACKEND_TIMEOUT_MS. */
   backendTimeoutMs?: number;
   /** One line per request and start-up notes; never given tokens, keys or header values. */
   log?: (line: string) => void;
+  /** Milliseconds since the epoch, for rate limits and quotas. */
+  now?: () => number;
 }
 
 export interface RunningGateway {
@@ -86,91 +102,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** What the gateway runs: loaded and checked once, before it listens. */
-export interface GatewayDefinition {
-  readonly api: ApiDefinition;
-  /** Outermost first: global (API Management's default), product, API. */
-  readonly scopes: readonly PolicyDocument[];
-}
-
-function relative(file: string): string {
-  const shown = path.relative(process.cwd(), file);
-  return shown.startsWith('..') ? file : shown;
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error: unknown) {
-    throw new Error(`Cannot read ${file}: ${ensureError(error).message}`, { cause: error });
-  }
-}
-
-/** Reads `named-values.local.json`: an object of string values, nothing else. */
-export function readNamedValues(file: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readText(file));
-  } catch (error: unknown) {
-    throw new Error(`${relative(file)} is not valid JSON: ${ensureError(error).message}`, {
-      cause: error,
-    });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${relative(file)} must be a JSON object of named values.`);
-  }
-  const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    if (typeof value !== 'string')
-      throw new Error(`${relative(file)}: named value "${name}" must be a string.`);
-    values[name] = value;
-  }
-  return values;
-}
-
-/**
- * Loads the OpenAPI document and the product and API policies from `apimDir`. Throws
- * (PolicyLoadError, OpenApiLoadError) on anything the gateway would not run faithfully.
- */
-export function loadGatewayDefinition(
-  apimDir: string,
-  namedValues: Readonly<Record<string, string>>,
-): GatewayDefinition {
-  const options = { namedValues, backendIds: [FUNCTION_APP_BACKEND_ID] };
-  const openApiFile = path.join(apimDir, APIM_FILES.openApi);
-  const api = parseOpenApi(readText(openApiFile), relative(openApiFile));
-  const scopes = [
-    parsePolicy(GLOBAL_POLICY_XML, 'global policy (API Management default)', options),
-    ...[APIM_FILES.productPolicy, APIM_FILES.apiPolicy].map((name) => {
-      const file = path.join(apimDir, name);
-      return parsePolicy(readText(file), relative(file), options);
-    }),
-  ];
-  return { api, scopes };
-}
-
-/** The credential from IDENTITY_ENDPOINT and IDENTITY_HEADER; throws naming the one missing. */
-export function managedIdentityCredentialFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): TokenCredential {
-  for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER']) {
-    if (!env[name]?.trim()) {
-      throw new TypeError(
-        `${name} is not set: authentication-managed-identity needs the managed identity endpoint ` +
-          '(IDENTITY_ENDPOINT) and its header value (IDENTITY_HEADER), as on App Service.',
-      );
-    }
-  }
-  return new ManagedIdentityCredential({ retryOptions: { maxRetries: 0 } });
-}
-
-function keysEqual(expected: string, actual: string): boolean {
-  const a = crypto.createHash('sha256').update(expected).digest();
-  const b = crypto.createHash('sha256').update(actual).digest();
-  return crypto.timingSafeEqual(a, b);
-}
-
-/** Reads the body up to `limit` bytes; undefined when it is larger. */
 /**
  * The request body, or undefined as soon as it is known to exceed `limit` (from Content-Length, or
  * while streaming): the rest is not read, and the 413 closes the connection.
@@ -206,34 +137,61 @@ function send(res: http.ServerResponse, response: GatewayResponse): void {
   res.end(response.body);
 }
 
-function startupWarnings(pipeline: Pipeline, api: ApiDefinition): string[] {
+function startupWarnings(pipeline: Pipeline): string[] {
   const inbound = pipeline.statements('inbound');
+  const names = SUBSCRIPTION_KEY_PARAMETER_NAMES;
   const warnings: string[] = [];
-  const deletes = (kind: 'set-header' | 'set-query-parameter', name: string): boolean =>
-    inbound.some(
-      (statement) =>
-        statement.kind === kind &&
-        statement.action === 'delete' &&
-        statement.name.toLowerCase() === name.toLowerCase(),
-    );
-  if (!deletes('set-header', api.subscriptionKey.header)) {
+  const deletes = (element: typeof setHeader, name: string): boolean =>
+    inbound.some((statement) => {
+      const config = element.configOf(statement);
+      return config?.action === 'delete' && config.name.toLowerCase() === name.toLowerCase();
+    });
+  if (!deletes(setHeader, names.header)) {
     warnings.push(
-      `the policies do not delete the ${api.subscriptionKey.header} header: in Azure the subscription key would reach the backend ` +
+      `the policies do not delete the ${names.header} header: in Azure the subscription key would reach the backend ` +
         '(the local gateway strips it regardless).',
     );
   }
-  if (!deletes('set-query-parameter', api.subscriptionKey.query)) {
+  if (!deletes(setQueryParameter, names.query)) {
     warnings.push(
-      `the policies do not delete the ${api.subscriptionKey.query} query parameter: in Azure the subscription key would reach ` +
+      `the policies do not delete the ${names.query} query parameter: in Azure the subscription key would reach ` +
         'the backend (the local gateway strips it regardless).',
     );
   }
-  if (!inbound.some((statement) => statement.kind === 'authentication-managed-identity')) {
+  for (const statement of pipeline.statements('backend')) {
+    const forward = forwardRequest.configOf(statement);
+    if (forward && (forward.timeoutSeconds ?? 300) >= CONSUMPTION_REQUEST_CAP_SECONDS) {
+      warnings.push(
+        `forward-request at ${formatLocation(statement.at)} waits ${forward.timeoutSeconds ?? '300 (the default)'} s for the backend, ` +
+          `but the Consumption tier ends a request at ${CONSUMPTION_REQUEST_CAP_SECONDS} s: set a timeout below it.`,
+      );
+    }
+  }
+  if (!inbound.some((statement) => authenticationManagedIdentity.configOf(statement))) {
     warnings.push(
       'the policies have no authentication-managed-identity: requests reach the function app without a token.',
     );
   }
   return warnings;
+}
+
+function requestFrom(
+  req: http.IncomingMessage,
+  operationPath: string,
+  query: URLSearchParams,
+  body: Buffer,
+): GatewayRequest {
+  // Hop-by-hop headers (and those the client names in Connection) belong to the client's
+  // connection: drop them on receipt, so they can never remove a header the policies set later,
+  // such as the managed identity's Authorization.
+  const headers = HeaderMap.from(req.headersDistinct);
+  removeConnectionHeaders(headers);
+  const method = (req.method ?? 'GET').toUpperCase();
+  return { method, operationPath, query, headers, body };
+}
+
+function builtIn(source: string, reason: string, response: GatewayResponse): PolicyFailure {
+  return new PolicyFailure(source, reason, response);
 }
 
 /**
@@ -242,8 +200,19 @@ function startupWarnings(pipeline: Pipeline, api: ApiDefinition): string[] {
  * Refuses to start (throws) when a policy uses anything it does not implement.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  if (typeof options.subscriptionKey !== 'string' || options.subscriptionKey.trim() === '') {
-    throw new TypeError('subscriptionKey must be a non-empty string.');
+  const subscriptions: KnownSubscription[] = [];
+  for (const [name, key, id, scope] of [
+    ['subscriptionKey', options.subscriptionKey, PRODUCT_SUBSCRIPTION_ID, 'product'],
+    ['allAccessKey', options.allAccessKey, ALL_ACCESS_SUBSCRIPTION_ID, 'all-apis'],
+  ] as const) {
+    if (key === undefined && name === 'allAccessKey') continue;
+    if (typeof key !== 'string' || key.trim() === '') {
+      throw new TypeError(`${name} must be a non-empty string.`);
+    }
+    if (subscriptions.some((known) => known.key === key)) {
+      throw new TypeError('allAccessKey must differ from subscriptionKey.');
+    }
+    subscriptions.push({ key, id, scope });
   }
   const functions = new URL(options.functionsBaseUrl);
   if (functions.protocol !== 'http:' || functions.pathname !== '/' || functions.search !== '') {
@@ -257,84 +226,81 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const log = options.log ?? ((line: string) => console.log(`[gateway] ${line}`));
   const namedValues =
-    options.namedValues ?? readNamedValues(path.join(options.apimDir, APIM_FILES.localNamedValues));
+    options.namedValues ?? readNamedValues(`${options.apimDir}/${APIM_FILES.localNamedValues}`);
   const { api, scopes } = loadGatewayDefinition(options.apimDir, namedValues);
 
-  const usesManagedIdentity = scopes.some((scope) =>
-    scope.sections.inbound.some(
-      (statement) => statement.kind === 'authentication-managed-identity',
+  const usesManagedIdentity = [scopes.global, scopes.product, scopes.api].some((scope) =>
+    effectiveSection([scope], 'inbound').some((statement) =>
+      authenticationManagedIdentity.configOf(statement),
     ),
   );
   const credential =
     options.credential ?? (usesManagedIdentity ? managedIdentityCredentialFromEnv() : undefined);
 
-  const pipeline = new Pipeline({
-    scopes,
+  const pipeline = new Pipeline(scopes, {
     backends: { [FUNCTION_APP_BACKEND_ID]: `${functions.origin}/${API_PATH}` },
     credential,
     backendTimeoutMs,
-    subscriptionKey: api.subscriptionKey,
+    subscriptionKey: SUBSCRIPTION_KEY_PARAMETER_NAMES,
     log,
+    now: options.now ?? Date.now,
   });
-  const warnings = startupWarnings(pipeline, api);
+  const warnings = startupWarnings(pipeline);
   for (const warning of warnings) log(`warning: ${warning}`);
 
   const apiPrefix = `/${API_PATH}/`;
+  let port = 0;
 
-  const respond = async (req: http.IncomingMessage, url: URL): Promise<GatewayResponse> => {
+  const respond = async (
+    req: http.IncomingMessage,
+    api: ApiDefinition,
+  ): Promise<GatewayResponse> => {
     const method = (req.method ?? 'GET').toUpperCase();
-    if (url.pathname === STATUS_PATH && (method === 'GET' || method === 'HEAD')) {
+    const target = parseRequestTarget(req.url ?? '/', [`${LOOPBACK}:${port}`, `localhost:${port}`]);
+    if (!target.ok) return apimResponse(400, APIM_MESSAGES.badRequest);
+    const { path, query } = target;
+    if (path === STATUS_PATH && (method === 'GET' || method === 'HEAD')) {
       return { status: 200, headers: new HeaderMap(), body: Buffer.alloc(0) };
     }
-    const operationPath = url.pathname.startsWith(apiPrefix)
-      ? url.pathname.slice(apiPrefix.length - 1)
-      : undefined;
-    if (operationPath === undefined || !matchOperation(api, method, operationPath)) {
-      return apimResponse(404, APIM_MESSAGES.notFound);
+    const notFound = builtIn(
+      'configuration',
+      'OperationNotFound',
+      apimResponse(404, APIM_MESSAGES.notFound),
+    );
+    if (!path.startsWith(apiPrefix)) {
+      return pipeline.builtInError(
+        requestFrom(req, path, query, Buffer.alloc(0)),
+        notFound,
+        'global',
+      );
     }
-
-    const fromHeader = req.headersDistinct[api.subscriptionKey.header.toLowerCase()];
-    const fromQuery = url.searchParams.getAll(api.subscriptionKey.query);
-    const presented = fromHeader ?? (fromQuery.length > 0 ? fromQuery : undefined);
-    if (!presented) return apimResponse(401, APIM_MESSAGES.missingKey);
-    if (presented.length !== 1 || !keysEqual(options.subscriptionKey, presented[0]!)) {
-      return apimResponse(401, APIM_MESSAGES.invalidKey);
+    const operationPath = path.slice(apiPrefix.length - 1);
+    const request = requestFrom(req, operationPath, query, Buffer.alloc(0));
+    if (!matchOperation(api, method, operationPath)) {
+      return pipeline.builtInError(request, notFound, 'api');
     }
+    const realm = `http://${LOOPBACK}:${port}/${API_PATH}`;
+    const key = checkSubscriptionKey(
+      req,
+      query,
+      SUBSCRIPTION_KEY_PARAMETER_NAMES,
+      subscriptions,
+      realm,
+    );
+    if (!key.ok) return pipeline.builtInError(request, key.failure, 'api');
 
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (!body) return apimResponse(413, APIM_MESSAGES.tooLarge, { Connection: 'close' });
-    // Hop-by-hop headers (and those the client names in Connection) belong to the client's
-    // connection: drop them on receipt, so they can never remove a header the policies set later,
-    // such as the managed identity's Authorization.
-    const headers = HeaderMap.from(req.headersDistinct);
-    removeConnectionHeaders(headers);
-    const request: GatewayRequest = {
-      method,
-      operationPath,
-      query: new URLSearchParams(url.searchParams),
-      headers,
-      body,
-    };
-    return pipeline.run(request, 'local');
+    request.body = body;
+    return pipeline.run(request, key.subscription);
   };
 
   const server = http.createServer((req, res) => {
     const started = performance.now();
-    let pathname = '?';
     let status = 500;
     void (async () => {
       try {
-        let url: URL;
-        try {
-          url = new URL(req.url ?? '/', 'http://gateway.invalid');
-        } catch {
-          // An absolute-form target that is no URL (`http://[zz/api/hello`): the client's fault.
-          status = 400;
-          send(res, apimResponse(400, APIM_MESSAGES.badRequest));
-          return;
-        }
-        pathname = url.pathname;
-        const response = await respond(req, url);
+        const response = await respond(req, api);
         status = response.status;
         send(res, response);
       } catch (error: unknown) {
@@ -343,6 +309,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         if (!res.headersSent) send(res, apimResponse(500, APIM_MESSAGES.internalError));
         else res.destroy();
       } finally {
+        const pathname = (req.url ?? '?').split('?')[0]!;
         const shown = pathname.replace(/\p{Cc}/gu, '?').slice(0, 200);
         log(
           `${(req.method ?? '?').slice(0, 10)} ${shown} ${status} ${Math.round(performance.now() - started)}ms`,
@@ -355,7 +322,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     else socket.destroy();
   });
 
-  const port = await listen(server, options.port, options.portVariable);
+  port = await listen(server, options.port, options.portVariable);
   return {
     url: `http://${LOOPBACK}:${port}`,
     port,

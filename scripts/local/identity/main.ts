@@ -3,6 +3,7 @@
  *
  *   npm run identity [-- serve]      serve the JWKS, discovery documents and managed identity endpoint
  *   npm run identity -- mint <identity> [--version 1|2] [--audience X] [--lifetime seconds]
+ *   npm run identity -- rotate       new signing key; the previous ones stay in the JWKS
  *   npm run identity -- help
  */
 import {
@@ -13,7 +14,7 @@ import {
 } from '../shared/environment';
 import { identityKeysFile } from '../shared/paths';
 import { LOOPBACK, PortInUseError, readPort } from '../shared/ports';
-import { openFileKeyStore } from './keys';
+import { MAX_PUBLISHED_KEYS, openFileKeyStore } from './keys';
 import { startIdentityServer } from './server';
 import { TokenVersion, createTokenIssuer, parseTokenVersion, requireLocalIdentity } from './tokens';
 
@@ -22,6 +23,10 @@ const USAGE = `Usage:
       Start the local identity stand-in on 127.0.0.1:$IDENTITY_PORT.
   npm run -s identity -- mint <identity> [--version 1|2] [--audience <aud>] [--lifetime <seconds>]
       Print an access token for a local identity (and nothing else) to stdout.
+  npm run identity -- rotate
+      Sign with a new key from now on; the previous keys stay in the JWKS (the ${MAX_PUBLISHED_KEYS} newest),
+      as Entra ID keeps a rotated key published, so tokens already issued stay valid until
+      they expire. A running stand-in picks the new key up without a restart.
   npm run identity -- help
 
 Identities:
@@ -109,6 +114,23 @@ function mint(args: string[], env: NodeJS.ProcessEnv): void {
   process.stdout.write(`${token}\n`);
 }
 
+/** Rotates the keys in the key file; prints the kids, which are public (never a private key). */
+function rotate(args: string[], env: NodeJS.ProcessEnv): void {
+  if (args.length > 0) throw new UsageError(`Unexpected argument "${args[0]}".`);
+  const file = identityKeysFile(env);
+  const keys = openFileKeyStore(file);
+  keys.rotate();
+  const [signer, ...previous] = keys.published();
+  process.stdout.write(
+    [
+      `Rotated the signing keys in ${file}.`,
+      `  signs now   ${signer!.kid}`,
+      ...previous.map((key) => `  published   ${key.kid}`),
+      '',
+    ].join('\n'),
+  );
+}
+
 async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   const port = portFromEnv(env, true);
   const tokenVersion = tokenVersionFromEnv(env);
@@ -169,6 +191,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === 'mint') {
       mint(rest, process.env);
+      return 0;
+    }
+    if (command === 'rotate') {
+      rotate(rest, process.env);
       return 0;
     }
     if (command === 'help' || command === '--help' || command === '-h') {

@@ -48,7 +48,7 @@ afterEach(async () => {
 function otherObjectsUntouched(): void {
   for (const app of others) {
     expect(graph.apps.get(app.id)).toBe(app);
-    expect(graph.spByAppId(app.appId)).toBeDefined();
+    expect(graph.spByAppId(app.appId)).toMatchObject({ appId: app.appId });
   }
 }
 
@@ -99,7 +99,7 @@ describe('predown', () => {
     expect(error).toMatchObject({ code: 'not_ours' });
     expect((error as Error).message).toContain('Nothing was deleted');
     expect(graph.writes()).toEqual([]);
-    expect(graph.appByUniqueName(UNIQUE_NAME)).toBeDefined();
+    expect(graph.appByUniqueName(UNIQUE_NAME)).toMatchObject({ uniqueName: UNIQUE_NAME });
   });
 
   it('refuses when the service principal differs from the stored one', async () => {
@@ -174,7 +174,7 @@ describe('predown', () => {
     expect(error).toMatchObject({ code: 'permission_denied' });
     expect((error as Error).message).toContain('Application.ReadWrite.All');
     expect((error as Error).message).toContain('owner');
-    expect(graph.appByUniqueName(UNIQUE_NAME)).toBeDefined();
+    expect(graph.appByUniqueName(UNIQUE_NAME)).toMatchObject({ uniqueName: UNIQUE_NAME });
   });
 
   it('names every missing azd value and calls nothing', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HookError } from '../../../scripts/azd/shared/errors';
 import { APP_ROLE_VALUE, appRoleId, applicationUniqueName } from '../../../scripts/azd/hooks/names';
 import { preprovision } from '../../../scripts/azd/hooks/preprovision-app-registration';
+import { defined } from '../../support/assert';
 import { FakeGraph } from './fake-graph';
 import { hookRun, SUBSCRIPTION_ID, valuesAfter } from './support';
 
@@ -22,8 +23,7 @@ describe('preprovision, first run', () => {
     const run = hookRun(graph);
     const result = await preprovision(run.context);
 
-    const app = graph.appByUniqueName(UNIQUE_NAME)!;
-    expect(app).toBeDefined();
+    const app = defined(graph.appByUniqueName(UNIQUE_NAME), 'the app registration');
     expect(app.identifierUris).toEqual([`api://${app.appId}`]);
     expect(app.api.requestedAccessTokenVersion).toBe(2);
     expect(app.signInAudience).toBe('AzureADMyOrg');

@@ -16,6 +16,7 @@ const CHECKS = [
   'apim-whoami-caller',
   'apim-rejects-missing-key',
   'apim-rejects-wrong-key',
+  'apim-builtin-errors-use-on-error',
   'function-rejects-no-token',
   'function-rejects-garbage-token',
   'apim-hides-backend-headers',
@@ -108,7 +109,9 @@ describe('smoke checks against a deployment that behaves right', () => {
     expect(failed(report)).toEqual([]);
     expect(sleeps).toEqual([5000, 10000, 20000]);
     expect(detail(report, 'apim-hello-with-key')).toContain('4 attempts');
-    expect(deployment.gatewayCalls.filter((p) => p.startsWith('/api/hello'))).toHaveLength(4 + 2);
+    expect(deployment.gatewayCalls.filter((p) => p.startsWith('/api/hello'))).toHaveLength(
+      4 + 2 + 2,
+    ); // with the key, then without a key and with a wrong one (twice: the key checks and the built-in errors check)
   });
 });
 
@@ -146,7 +149,11 @@ describe('smoke checks against deployments that behave wrong', () => {
 
   it('fails when API Management lets calls through without a valid key', async () => {
     const { report } = await smoke({ gatewayAcceptsAnyKey: true });
-    expect(failed(report)).toEqual(['apim-rejects-missing-key', 'apim-rejects-wrong-key']);
+    expect(failed(report)).toEqual([
+      'apim-rejects-missing-key',
+      'apim-rejects-wrong-key',
+      'apim-builtin-errors-use-on-error',
+    ]);
   });
 
   it('fails when backend headers come through API Management', async () => {

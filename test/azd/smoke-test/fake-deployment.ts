@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { API_ON_ERROR_BODY } from '../../../scripts/azd/smoke-test/builtin-errors';
 
 /**
  * A deployment of the secured path on 127.0.0.1, in two loopback servers: a "function app" that
@@ -23,6 +24,8 @@ export interface DeploymentBehaviour {
   echoKey?: boolean;
   /** The gateway lets any key (or none) through. */
   gatewayAcceptsAnyKey?: boolean;
+  /** Built-in errors (key, operation) get API Management's own body, not the on-error problem. */
+  builtInErrorsSkipOnError?: boolean;
   /** Keyed calls that fail with 500 first, as while the role assignment propagates. */
   failuresBeforeReady?: number;
 }
@@ -128,16 +131,26 @@ export async function startFakeDeployment(
     const url = new URL(req.url ?? '/', 'http://gateway');
     gatewayCalls.push(url.pathname + url.search);
     const key = req.headers['ocp-apim-subscription-key'];
+    // Built-in errors run the API's on-error section, which answers with its fixed problem.
+    const builtInError = (status: number, message: string) =>
+      behaviour.builtInErrorsSkipOnError
+        ? send(
+            res,
+            status,
+            { 'content-type': 'application/json' },
+            JSON.stringify({ statusCode: status, message }),
+          )
+        : send(
+            res,
+            status,
+            { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+            JSON.stringify(API_ON_ERROR_BODY),
+          );
+    if (url.pathname.startsWith('/api/') && !['/api/hello', '/api/whoami'].includes(url.pathname)) {
+      return builtInError(404, 'Resource not found');
+    }
     if (key !== subscriptionKey && !behaviour.gatewayAcceptsAnyKey) {
-      return send(
-        res,
-        401,
-        { 'content-type': 'application/json' },
-        JSON.stringify({
-          statusCode: 401,
-          message: 'Access denied due to invalid subscription key.',
-        }),
-      );
+      return builtInError(401, 'Access denied due to invalid subscription key.');
     }
     if (!url.pathname.startsWith('/api/')) {
       return send(res, 404, { 'content-type': 'application/json' }, '{"statusCode":404}');

@@ -70,7 +70,7 @@ afterAll(async () => {
 describe('smoke checks against the local stack', () => {
   it('pass, every one', () => {
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
-    expect(report.results).toHaveLength(8);
+    expect(report.results).toHaveLength(9);
   });
 
   it('find that locally the function code alone refuses direct calls (no App Service Authentication)', () => {

@@ -254,11 +254,16 @@ describe('attacks', () => {
   });
 
   it('never puts token text into the error message', async () => {
-    for (const [, header] of cases) {
-      const value = header();
+    const tokens = cases
+      .map(([, header]) => header())
+      .flatMap((value) => {
+        const token = value?.split(' ')[1];
+        return token !== undefined && token.length > 10 ? [{ value, token }] : [];
+      });
+    expect(tokens.length).toBeGreaterThan(5);
+    for (const { value, token } of tokens) {
       const error = await refusal(value);
-      const token = value?.split(' ')[1];
-      if (token && token.length > 10) expect(error.message).not.toContain(token.slice(0, 10));
+      expect(error.message).not.toContain(token.slice(0, 10));
     }
   });
 });

@@ -225,7 +225,7 @@ describe('SigningKeyStore', () => {
     const elapsed = performance.now() - started;
     expect(new Set(results)).toEqual(new Set(['signing_keys_unavailable']));
     expect(server!.requests).toBe(1);
-    // Bounded by the 300 ms timeout, far below jwks-rsa's 30 s default (generous margin for CI).
+    // Bounded by the 300 ms timeout, which covers the body too (generous margin for CI).
     expect(elapsed).toBeLessThan(5_000);
   });
 

@@ -17,13 +17,6 @@ describe('routing from apim/openapi.yaml', () => {
     );
   });
 
-  it('takes the subscription key names from the apiKey security schemes', () => {
-    expect(shipped.subscriptionKey).toEqual({
-      header: 'Ocp-Apim-Subscription-Key',
-      query: 'subscription-key',
-    });
-  });
-
   it.each([
     ['GET', '/hello', 'hello'],
     ['GET', '/whoami', 'whoami'],
@@ -50,12 +43,16 @@ describe('parseOpenApi', () => {
     expect(matchOperation(api, 'GET', '/items/')).toBeUndefined();
   });
 
-  it('falls back to API Management default key names', () => {
-    const api = parseOpenApi(doc('  /a:\n    get: { operationId: a }\n'), 'x.yaml');
-    expect(api.subscriptionKey).toEqual({
-      header: 'Ocp-Apim-Subscription-Key',
-      query: 'subscription-key',
-    });
+  it.each([
+    ['/items/..', undefined],
+    ['/items/%2e%2e', undefined],
+    ['/items/%2E', undefined],
+    ['/items/%zz', undefined],
+    ['/items/a%2Fb', 'item'],
+    ['/items/4%32', 'item'],
+  ])('matches decoded segments and never a dot-segment: %s -> %s', (route, operationId) => {
+    const api = parseOpenApi(doc('  /items/{id}:\n    get: { operationId: item }\n'), 'x.yaml');
+    expect(matchOperation(api, 'GET', route)?.operationId).toBe(operationId);
   });
 
   it.each([

@@ -7,7 +7,11 @@ import {
   effectiveSection,
   parsePolicy,
   type PolicyDocument,
+  type Statement,
 } from '../../../scripts/local/gateway/policy';
+import authenticationManagedIdentity from '../../../scripts/local/gateway/policies/authentication-managed-identity';
+import setHeader from '../../../scripts/local/gateway/policies/set-header';
+import type { Scope } from '../../../scripts/local/gateway/policies/element';
 import { APIM_DIR } from './support';
 
 const OPTIONS = {
@@ -48,26 +52,31 @@ describe('the shipped policies', () => {
     const namedValues = JSON.parse(
       fs.readFileSync(path.join(APIM_DIR, 'named-values.local.json'), 'utf8'),
     );
-    const document = parsePolicy(fs.readFileSync(file, 'utf8'), `apim/policies/${name}`, {
-      namedValues,
-      backendIds: ['function-app'],
-    });
-    for (const section of ['inbound', 'backend', 'outbound', 'on-error'] as const) {
+    const document = parsePolicy(
+      fs.readFileSync(file, 'utf8'),
+      `apim/policies/${name}`,
+      { namedValues, backendIds: ['function-app'] },
+      name === 'api.xml' ? 'api' : 'product',
+    );
+    for (const section of ['inbound', 'outbound', 'on-error'] as const) {
       expect(document.sections[section].filter((s) => s.kind === 'base')).toHaveLength(1);
     }
+    // The API's backend section replaces the default forward-request with one that sets its timeout.
+    const backend = document.sections.backend.map((s) => (s.kind === 'base' ? 'base' : s.element));
+    expect(backend).toEqual(name === 'api.xml' ? ['forward-request'] : ['base']);
   });
 
   it('resolves {{api-app-client-id}} in the managed identity resource', () => {
     const xml = fs.readFileSync(path.join(APIM_DIR, 'policies', 'api.xml'), 'utf8');
     const document = parsePolicy(xml, 'api.xml', OPTIONS);
     const statement = document.sections.inbound.find(
-      (s) => s.kind === 'authentication-managed-identity',
-    );
-    expect(statement).toMatchObject({
+      (s) => s.kind === 'statement' && s.element === 'authentication-managed-identity',
+    ) as Statement;
+    expect(authenticationManagedIdentity.configOf(statement)).toEqual({
       resource: '3f9c2e71-5a4b-4c8d-9e10-2b3c4d5e6f70',
       ignoreError: false,
     });
-    expect(statement!.at.line).toBe(
+    expect(statement.at.line).toBe(
       xml.split('\n').findIndex((line) => line.includes('<authentication-managed-identity')) + 1,
     );
   });
@@ -316,10 +325,16 @@ describe('the gateway refuses what it does not implement, naming it and its line
 });
 
 describe('effective sections', () => {
-  const load = (xml: string, file: string): PolicyDocument => parsePolicy(xml, file, OPTIONS);
-  const global = load(GLOBAL_POLICY_XML, 'global');
+  const load = (xml: string, file: string, scope: Scope = 'api'): PolicyDocument =>
+    parsePolicy(xml, file, OPTIONS, scope);
+  const names = (statements: readonly Statement[]) =>
+    statements.map((s) =>
+      s.element === 'set-header' ? `set-header ${setHeader.configOf(s)!.name}` : s.element,
+    );
+  const global = load(GLOBAL_POLICY_XML, 'global', 'global');
   const product = load(
     policy('    <rate-limit calls="5" renewal-period="60" />', '    <base />'),
+    'product',
     'product',
   );
   const api = load(
@@ -332,22 +347,41 @@ describe('effective sections', () => {
   );
 
   it('expand <base /> to the enclosing scope, in place', () => {
-    const inbound = effectiveSection([global, product, api], 'inbound');
-    expect(inbound.map((s) => (s.kind === 'set-header' ? `set-header ${s.name}` : s.kind))).toEqual(
-      ['set-header A', 'rate-limit', 'set-header B'],
-    );
-  });
-
-  it('reach API Management default forward-request through the product scope', () => {
-    expect(effectiveSection([global, product, api], 'backend').map((s) => s.kind)).toEqual([
-      'forward-request',
+    expect(names(effectiveSection([global, product, api], 'inbound'))).toEqual([
+      'set-header A',
+      'rate-limit',
+      'set-header B',
     ]);
   });
 
-  it('skip the enclosing scope when <base /> is left out', () => {
+  it("reach API Management's default forward-request through the product scope", () => {
+    expect(names(effectiveSection([global, product, api], 'backend'))).toEqual(['forward-request']);
+  });
+
+  it('skip the enclosing scope when a present section leaves <base /> out', () => {
     const noBase = load(policy('    <set-header name="A" exists-action="delete" />'), 'api');
-    expect(effectiveSection([global, product, noBase], 'inbound').map((s) => s.kind)).toEqual([
-      'set-header',
-    ]);
+    expect(names(effectiveSection([global, product, noBase], 'inbound'))).toEqual(['set-header A']);
+    const emptyBackend = load(
+      '<policies>\n  <inbound><base /></inbound>\n  <backend />\n</policies>',
+      'product',
+      'product',
+    );
+    expect(effectiveSection([global, emptyBackend, api], 'backend')).toEqual([]);
+  });
+
+  it('inherit the enclosing scope for a section the file leaves out, as if it held only <base />', () => {
+    const onlyInbound = load(
+      '<policies>\n  <inbound>\n    <base />\n    <rate-limit calls="5" renewal-period="60" />\n  </inbound>\n</policies>',
+      'product',
+      'product',
+    );
+    for (const document of [onlyInbound, load('<policies />', 'product', 'product')]) {
+      expect(names(effectiveSection([global, document, api], 'backend'))).toEqual([
+        'forward-request',
+      ]);
+      expect(document.sections.outbound).toEqual([
+        { kind: 'base', at: { file: 'product', line: 1 } },
+      ]);
+    }
   });
 });

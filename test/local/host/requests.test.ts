@@ -5,7 +5,7 @@ import {
   MAX_REQUEST_BODY_BYTES,
   startFunctionHost,
 } from '../../../scripts/local/host/server';
-import { Fixture, createFixture } from './fixture';
+import { Fixture, createFixture } from './support';
 
 interface Echo {
   method: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionHost, startFunctionHost } from '../../../scripts/local/host/server';
-import { Fixture, createFixture } from './fixture';
+import { Fixture, createFixture } from './support';
 
 let fixture: Fixture;
 let host: FunctionHost;

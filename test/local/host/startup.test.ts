@@ -6,7 +6,7 @@ import {
   startFunctionHost,
 } from '../../../scripts/local/host/server';
 import { PortInUseError } from '../../../scripts/local/shared/ports';
-import { Fixture, FIXTURE_FUNCTIONS, createFixture } from './fixture';
+import { Fixture, FIXTURE_FUNCTIONS, createFixture } from './support';
 
 const fixtures: Fixture[] = [];
 const hosts: FunctionHost[] = [];

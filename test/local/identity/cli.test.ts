@@ -13,7 +13,7 @@ import {
   LOCAL_API_CLIENT_ID,
 } from '../../../scripts/local/shared/environment';
 import { NodeProcess, cleanEnv, runNode, script } from '../../support/node-process';
-import { fetchJson, verifyAgainstJwks } from './helpers';
+import { fetchJson, verifyAgainstJwks } from './support';
 
 const cli = script('local/identity/main');
 let dir: string;

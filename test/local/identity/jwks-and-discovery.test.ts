@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryKeyStore, jwkThumbprint } from '../../../scripts/local/identity/keys';
 import { IdentityServer, startIdentityServer } from '../../../scripts/local/identity/server';
 import { LOCAL_TENANT_ID, identityUrls } from '../../../scripts/local/shared/environment';
-import { fetchJson, fetchJwks, verifyAgainstJwks } from './helpers';
+import { fetchJson, fetchJwks, verifyAgainstJwks } from './support';
 
 let server: IdentityServer;
 const lines: string[] = [];

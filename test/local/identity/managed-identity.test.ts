@@ -8,7 +8,7 @@ import {
   LOCAL_API_APP_ID_URI,
   LOCAL_API_CLIENT_ID,
 } from '../../../scripts/local/shared/environment';
-import { FROZEN_MS, FROZEN_S, fetchJson, tokenUrl } from './helpers';
+import { FROZEN_MS, FROZEN_S, fetchJson, tokenUrl } from './support';
 
 const HEADER = 'local-identity-header-for-tests';
 let server: IdentityServer;

@@ -10,7 +10,7 @@ import {
   LOCAL_API_CLIENT_ID,
   LOCAL_TENANT_ID,
 } from '../../../scripts/local/shared/environment';
-import { FROZEN_MS, FROZEN_S, fetchJson, tokenUrl, verifyAgainstJwks } from './helpers';
+import { FROZEN_MS, FROZEN_S, fetchJson, tokenUrl, verifyAgainstJwks } from './support';
 
 const HEADER = 'token-shapes-header';
 let v2: IdentityServer;

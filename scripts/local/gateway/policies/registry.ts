@@ -1,0 +1,34 @@
+import authenticationManagedIdentity from './authentication-managed-identity';
+import type { PolicyElement } from './element';
+import forwardRequest from './forward-request';
+import quota from './quota';
+import rateLimit from './rate-limit';
+import setBackendService from './set-backend-service';
+import setBody from './set-body';
+import setHeader from './set-header';
+import setQueryParameter from './set-query-parameter';
+
+/**
+ * Every policy element the local gateway implements (besides `<base />`, which the document
+ * reader expands). The loader looks elements up here and nowhere else: an element missing from
+ * this list is refused at start, naming its line.
+ */
+export const POLICY_ELEMENTS: readonly PolicyElement[] = [
+  setHeader,
+  setQueryParameter,
+  setBackendService,
+  authenticationManagedIdentity,
+  rateLimit,
+  quota,
+  setBody,
+  forwardRequest,
+];
+
+const BY_NAME = new Map(POLICY_ELEMENTS.map((element) => [element.name, element]));
+if (BY_NAME.size !== POLICY_ELEMENTS.length) {
+  throw new Error('Two policy elements share a name in the registry.');
+}
+
+export function findPolicyElement(name: string): PolicyElement | undefined {
+  return BY_NAME.get(name);
+}
