@@ -18,7 +18,7 @@ export default {
   timeoutMS: 5_000,
   // The target is 95 (100 for the token checks); `break` is the score last measured on a full
   // run here, so that CI fails when a change lowers it. Raise it as the measured score rises.
-  thresholds: { high: 95, low: 90, break: 79 },
+  thresholds: { high: 95, low: 90, break: 92 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
