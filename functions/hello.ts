@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { Caller } from './auth/caller';
-import { problem } from './auth/problem';
+import { problem } from './lib/problem';
 import { secureHttp } from './auth/register';
 
 const MAX_NAME_LENGTH = 100;

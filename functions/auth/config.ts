@@ -1,3 +1,4 @@
+import { GUID } from '../lib/guid';
 import { ConfigError } from './errors';
 
 /** The validated `AUTH_*` configuration. Names match the Function App's app settings in infra/. */
@@ -26,8 +27,6 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
 
-/** A GUID in its usual 8-4-4-4-12 form, any case. */
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**

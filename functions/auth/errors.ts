@@ -1,6 +1,9 @@
-/** Why a request was refused. Each code maps to exactly one HTTP status (see `statusFor`). */
+/**
+ * Why a request was refused. The HTTP status and headers of each code are set in one place,
+ * functions/auth/http-edge.ts; nothing here knows about HTTP.
+ */
 export type AuthErrorCode =
-  // 401: no usable token
+  // no usable token
   | 'missing_token'
   | 'token_too_large'
   | 'malformed_token'
@@ -14,25 +17,21 @@ export type AuthErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'missing_claim'
-  // 403: a valid token, but not for this caller
+  // a valid token, but not for this caller
   | 'delegated_token'
   | 'caller_not_allowed'
   | 'client_not_allowed'
   | 'missing_role'
-  // 503: the signing keys could not be fetched
+  // the signing keys could not be fetched
   | 'signing_keys_unavailable';
 
-const FORBIDDEN: ReadonlySet<AuthErrorCode> = new Set([
-  'delegated_token',
-  'caller_not_allowed',
-  'client_not_allowed',
-  'missing_role',
-]);
-
-/** The HTTP status for a refusal: 401 bad or missing token, 403 caller not allowed, 503 keys unavailable. */
-export function statusFor(code: AuthErrorCode): 401 | 403 | 503 {
-  if (code === 'signing_keys_unavailable') return 503;
-  return FORBIDDEN.has(code) ? 403 : 401;
+export interface AuthErrorOptions {
+  /** The library error or other failure behind the refusal, for debugging only. */
+  cause?: unknown;
+  /** Seconds after which a retry may succeed (the signing keys are unavailable). */
+  retryAfterSeconds?: number;
+  /** The token claim or header parameter at fault, for example `exp` or `kid`. */
+  claim?: string;
 }
 
 /**
@@ -41,20 +40,18 @@ export function statusFor(code: AuthErrorCode): 401 | 403 | 503 {
  */
 export class AuthError extends Error {
   override readonly name = 'AuthError';
-  readonly status: 401 | 403 | 503;
+  readonly retryAfterSeconds: number | undefined;
+  readonly claim: string | undefined;
 
   constructor(
     readonly code: AuthErrorCode,
     message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options: AuthErrorOptions = {},
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.status = statusFor(code);
-    this.retryAfterSeconds = options?.retryAfterSeconds;
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.claim = options.claim;
   }
-
-  /** With 503: seconds after which a retry may succeed. */
-  readonly retryAfterSeconds: number | undefined;
 }
 
 /** A setting of the `AUTH_*` configuration is missing or malformed. */
@@ -69,12 +66,4 @@ export class ConfigError extends Error {
   ) {
     super(`Setting ${setting} ${reason}`);
   }
-}
-
-/** Normalises anything thrown into an `Error`. */
-export function ensureError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${typeof value}`, {
-    cause: value,
-  });
 }

@@ -1,20 +1,8 @@
-import {
-  app,
-  HttpHandler,
-  HttpMethod,
-  HttpRequest,
-  HttpResponseInit,
-  InvocationContext,
-} from '@azure/functions';
-import type { Caller } from './caller';
-import { withAuthentication } from './middleware';
+import { app, HttpMethod } from '@azure/functions';
+import { Authentication, createAuthentication } from './middleware';
+import type { SecureHttpHandler } from './secure-handler';
 
-/** A handler that runs only after the bearer token was validated; it receives the verified caller. */
-export type SecureHttpHandler = (
-  request: HttpRequest,
-  context: InvocationContext,
-  caller: Caller,
-) => Promise<HttpResponseInit> | HttpResponseInit;
+export type { SecureHttpHandler } from './secure-handler';
 
 export interface SecureHttpOptions {
   /** HTTP methods the trigger answers. */
@@ -24,41 +12,24 @@ export interface SecureHttpOptions {
   handler: SecureHttpHandler;
 }
 
-/** One HTTP trigger as the Functions host sees it: the handler is already wrapped by the auth layer. */
-export interface Registration {
-  readonly name: string;
-  readonly methods: readonly HttpMethod[];
-  readonly route: string;
-  readonly handler: HttpHandler;
-}
-
-const registered: Registration[] = [];
+/** The app's one auth layer, built from `process.env` when the first trigger is registered. */
+let authentication: Authentication | undefined;
+const names = new Set<string>();
 
 /**
  * Registers an HTTP trigger whose handler only runs for a caller that passed token validation.
  * This is the only way triggers are registered in this app (ESLint forbids `app.http` in
- * `functions/`), so a trigger without authentication cannot be added by accident.
+ * `functions/`), so a trigger without authentication cannot be added by accident. The first call
+ * validates the `AUTH_*` settings: the app starts with them checked, and a mistake is logged once.
  */
 export function secureHttp(name: string, options: SecureHttpOptions): void {
-  if (registered.some((r) => r.name === name)) {
-    throw new TypeError(`A trigger named "${name}" is already registered.`);
-  }
-  const registration: Registration = {
-    name,
-    methods: [...options.methods],
-    route: options.route,
-    handler: withAuthentication(options.handler),
-  };
-  registered.push(registration);
+  if (names.has(name)) throw new TypeError(`A trigger named "${name}" is already registered.`);
+  names.add(name);
+  authentication ??= createAuthentication({ env: process.env });
   app.http(name, {
-    methods: [...registration.methods],
+    methods: [...options.methods],
     authLevel: 'anonymous',
-    route: registration.route,
-    handler: registration.handler,
+    route: options.route,
+    handler: authentication.protect(options.handler),
   });
-}
-
-/** Every trigger registered so far, in registration order (used by the built-in host and tests). */
-export function registrations(): readonly Registration[] {
-  return registered;
 }

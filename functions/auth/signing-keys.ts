@@ -1,6 +1,7 @@
-import { createPublicKey, KeyObject } from 'node:crypto';
-import { JwksClient } from 'jwks-rsa';
-import { AuthError, ensureError } from './errors';
+import { createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
+import { ensureError } from '../lib/errors';
+import { AuthError } from './errors';
+import { fetchJwks } from './jwks-fetch';
 
 export interface SigningKeyStoreOptions {
   /** Where the signing keys are published (JWKS). */
@@ -20,7 +21,15 @@ export interface SigningKeyStoreOptions {
 
 /** Anything that resolves a `kid` to a public key; the validator depends on this only. */
 export interface SigningKeyProvider {
+  /** The key published under `kid`, fetching the key set when `kid` is not known yet. */
   getKey(kid: string): Promise<KeyObject>;
+  /**
+   * The key published under `kid` now, without waiting (undefined when there is none): what a
+   * cache hit checks. The same `KeyObject` is returned as long as the published key is unchanged.
+   */
+  currentKey(kid: string): KeyObject | undefined;
+  /** Registers a listener called with the new key set after each refresh that changed it. */
+  onKeysChanged?(listener: (keys: ReadonlyMap<string, KeyObject>) => void): void;
 }
 
 const DEFAULTS = {
@@ -34,52 +43,59 @@ const DEFAULTS = {
 const MIN_RSA_MODULUS_BITS = 2048;
 
 /**
- * The signing keys of one issuer, fetched with jwks-rsa and kept as parsed `KeyObject`s.
+ * The signing keys of one issuer, fetched from its JWKS and kept as parsed `KeyObject`s.
  *
  * - Keys are cached by `kid` and parsed once (parsing a PEM per request costs most of a verify).
  * - All concurrent lookups share one fetch; each fetch is bounded by `fetchTimeoutMs`.
  * - An unknown `kid` triggers at most one fetch, and fetches for unknown `kid`s are spaced by
  *   `unknownKeyCooldownMs`: a flood of tokens with random `kid`s costs one fetch, not one each.
- *   (jwks-rsa's own rate limiter queues lookups instead of refusing them, so it is not used.)
  * - Stale keys are refreshed in the background; while a refresh fails, known keys keep working.
+ * - A key that is published unchanged keeps its `KeyObject` across refreshes; listeners hear of
+ *   every refresh that drops, adds or replaces a key (the cache of verified tokens evicts then).
+ * - Keys are imported with Node's own JWK support; the first fetch can start when the app starts
+ *   (`prefetch`), so that the first request does not wait for it.
  */
 export class SigningKeyStore implements SigningKeyProvider {
   private readonly options: Required<Omit<SigningKeyStoreOptions, 'jwksUri' | 'now'>>;
   private readonly now: () => number;
-  private readonly client: JwksClient;
+  private readonly jwksUri: string;
+  private readonly listeners: ((keys: ReadonlyMap<string, KeyObject>) => void)[] = [];
   private keys = new Map<string, KeyObject>();
   private inFlight: Promise<void> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastSuccessAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
-  private fetchCount = 0;
 
   constructor(options: SigningKeyStoreOptions) {
     const { jwksUri: _uri, now, ...limits } = options;
     this.options = { ...DEFAULTS, ...withoutUndefined(limits) };
     this.now = now ?? Date.now;
-    this.client = new JwksClient({
-      jwksUri: options.jwksUri,
-      // Caching, rate limiting and timeouts are done here, around the client, see above.
-      cache: false,
-      rateLimit: false,
-      fetcher: (uri) => fetchJwks(uri, this.options.fetchTimeoutMs, this.options.maxResponseBytes),
+    this.jwksUri = options.jwksUri;
+  }
+
+  /**
+   * Starts the first fetch in the background, within the same rules as any other fetch: right
+   * after the current task (the app's loading) ends, so that loading does not wait for it.
+   */
+  prefetch(): void {
+    setImmediate(() => {
+      if (this.keys.size === 0 && this.mayFetch()) void this.refresh().catch(() => undefined);
     });
   }
 
-  /** How many JWKS fetches were started (for tests and diagnostics). */
-  get fetches(): number {
-    return this.fetchCount;
+  onKeysChanged(listener: (keys: ReadonlyMap<string, KeyObject>) => void): void {
+    this.listeners.push(listener);
+  }
+
+  currentKey(kid: string): KeyObject | undefined {
+    const known = this.keys.get(kid);
+    if (known) this.keepFresh();
+    return known;
   }
 
   async getKey(kid: string): Promise<KeyObject> {
-    const known = this.keys.get(kid);
-    if (known) {
-      if (this.now() - this.lastSuccessAt > this.options.refreshIntervalMs && this.mayFetch()) {
-        void this.refresh().catch(() => undefined);
-      }
-      return known;
-    }
+    const known = this.currentKey(kid);
+    if (known) return known;
 
     if (this.inFlight) {
       await this.inFlight.catch(() => undefined);
@@ -95,6 +111,13 @@ export class SigningKeyStore implements SigningKeyProvider {
       });
     }
     throw new AuthError('unknown_signing_key', 'The token is signed with an unknown key.');
+  }
+
+  /** Keys older than the refresh interval are refetched in the background; lookups do not wait. */
+  private keepFresh(): void {
+    if (this.now() - this.lastSuccessAt > this.options.refreshIntervalMs && this.mayFetch()) {
+      void this.refresh().catch(() => undefined);
+    }
   }
 
   private mayFetch(): boolean {
@@ -118,19 +141,27 @@ export class SigningKeyStore implements SigningKeyProvider {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.fetchCount += 1;
     this.lastAttemptAt = this.now();
     try {
-      const signingKeys = await this.client.getSigningKeys();
+      const jwks = await fetchJwks(
+        this.jwksUri,
+        this.options.fetchTimeoutMs,
+        this.options.maxResponseBytes,
+      );
       const keys = new Map<string, KeyObject>();
-      for (const signingKey of signingKeys) {
-        const key = toRsaKey(signingKey);
-        if (key && signingKey.kid) keys.set(signingKey.kid, key);
+      for (const jwk of jwks.keys) {
+        const found = toRsaKey(jwk);
+        if (!found) continue;
+        const previous = this.keys.get(found.kid);
+        keys.set(found.kid, previous?.equals(found.key) ? previous : found.key);
       }
       if (keys.size === 0) throw new Error('The JWKS holds no usable RSA signing keys.');
+      const changed =
+        keys.size !== this.keys.size || [...keys].some(([kid, key]) => this.keys.get(kid) !== key);
       this.keys = keys;
       this.lastSuccessAt = this.now();
       this.lastAttemptFailed = false;
+      if (changed) for (const listener of this.listeners) listener(keys);
     } catch (error) {
       this.lastAttemptFailed = true;
       throw ensureError(error);
@@ -138,50 +169,29 @@ export class SigningKeyStore implements SigningKeyProvider {
   }
 }
 
-function toRsaKey(signingKey: { alg?: string; getPublicKey(): string }): KeyObject | undefined {
-  if (signingKey.alg !== undefined && signingKey.alg !== 'RS256') return undefined;
-  const key = createPublicKey(signingKey.getPublicKey());
+/**
+ * A JWKS entry as an RS256 verification key, or undefined when it is not one. The entries kept
+ * are those jwks-rsa and WebCrypto would import as public RSA signature keys (RFC 7517 section 4:
+ * `use` absent or `sig`, `key_ops` absent or with `verify`, no private member `d`), and of those,
+ * keys with a `kid`, no `alg` other than RS256 and a modulus of at least 2048 bits (Microsoft.
+ * IdentityModel's minimum for RSA).
+ */
+function toRsaKey(jwk: unknown): { kid: string; key: KeyObject } | undefined {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  const { kty, use, alg, kid, d, key_ops: ops } = jwk as Record<string, unknown>;
+  if (kty !== 'RSA' || (use !== undefined && use !== 'sig') || d !== undefined) return undefined;
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return undefined;
+  if ((alg !== undefined && alg !== 'RS256') || typeof kid !== 'string' || kid === '') {
+    return undefined;
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return key.asymmetricKeyType === 'rsa' && bits >= MIN_RSA_MODULUS_BITS ? key : undefined;
-}
-
-/** GET the JWKS with a deadline that covers the whole body, a size cap, and no redirects. */
-async function fetchJwks(
-  uri: string,
-  timeoutMs: number,
-  maxBytes: number,
-): Promise<{ keys: unknown }> {
-  const response = await fetch(uri, {
-    headers: { accept: 'application/json' },
-    redirect: 'error',
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`The JWKS endpoint answered HTTP ${response.status}.`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new Error('The JWKS response is too large.');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    const bytes = Buffer.from(chunk as Uint8Array);
-    size += bytes.length;
-    if (size > maxBytes) throw new Error('The JWKS response is too large.');
-    chunks.push(bytes);
-  }
-  const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    !Array.isArray((parsed as { keys?: unknown }).keys)
-  ) {
-    throw new Error('The JWKS response has no "keys" array.');
-  }
-  return parsed as { keys: unknown };
+  return key.asymmetricKeyType === 'rsa' && bits >= MIN_RSA_MODULUS_BITS ? { kid, key } : undefined;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureError } from '../../functions/auth/errors';
+import { ensureError } from '../../functions/lib/errors';
 
 /** The Bicep CLI version restored from NuGet when no other copy is found. */
 export const BICEP_NUGET_VERSION = '0.49.2';

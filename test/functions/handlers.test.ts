@@ -1,9 +1,14 @@
 import { HttpResponse, HttpResponseInit } from '@azure/functions';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configureAuthentication, withAuthentication } from '../../functions/auth/middleware';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  Authentication,
+  AuthenticationOptions,
+  createAuthentication,
+} from '../../functions/auth/middleware';
 import { hello } from '../../functions/hello';
 import { whoami } from '../../functions/whoami';
 import { captureContext, LogLine, request } from '../support/functions';
+import { startJwksServer } from '../support/jwks-server';
 import {
   API_CLIENT_ID,
   APIM_CLIENT_ID,
@@ -38,7 +43,14 @@ beforeAll(() => {
   token = sign(v2Claims(), key);
 });
 
-afterEach(() => configureAuthentication());
+let auth: Authentication;
+let startupLog: string[];
+
+/** A fresh auth layer, as the app builds its own at the first registration. */
+function configure(options: AuthenticationOptions): void {
+  startupLog = [];
+  auth = createAuthentication({ ...options, logError: (line) => startupLog.push(line) });
+}
 
 interface Result {
   status: number;
@@ -54,14 +66,14 @@ async function call(
   headers: Record<string, string> = {},
 ): Promise<Result> {
   const { context, logs } = captureContext();
-  const init: HttpResponseInit = await withAuthentication(handler)(request(path, headers), context);
+  const init: HttpResponseInit = await auth.protect(handler)(request(path, headers), context);
   const response = new HttpResponse(init);
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: JSON.parse(text), text, logs };
 }
 
 function useKeys() {
-  configureAuthentication({ env, keys: new StaticKeys([key]), now });
+  configure({ env, keys: new StaticKeys([key]), now });
 }
 
 describe('hello', () => {
@@ -145,7 +157,7 @@ describe('refusals', () => {
 
   it('answers 401 invalid_token with a short description for a bad token', async () => {
     useKeys();
-    const expired = sign(v2Claims({ exp: NOW_SECONDS - 3600 }), key);
+    const expired = sign(v2Claims({ exp: NOW_SECONDS - 3600, nbf: NOW_SECONDS - 7200 }), key);
     const result = await call(hello, '/api/hello', { authorization: `Bearer ${expired}` });
     expect(result.status).toBe(401);
     expect(result.headers.get('www-authenticate')).toBe(
@@ -172,7 +184,7 @@ describe('refusals', () => {
   });
 
   it('answers 503 with Retry-After when the signing keys cannot be fetched', async () => {
-    configureAuthentication({
+    configure({
       env: { ...env, AUTH_JWKS_URI: 'http://127.0.0.1:9/keys' },
       now,
     });
@@ -198,7 +210,7 @@ describe('refusals', () => {
       sign(v2Claims({ iss: 'https://evil.example.com/' }), key),
       sign(v2Claims({ aud: 'someone-else' }), key),
       sign(v2Claims({ oid: OTHER_OID }), key),
-      sign(v2Claims({ exp: NOW_SECONDS - 3600 }), key),
+      sign(v2Claims({ exp: NOW_SECONDS - 3600, nbf: NOW_SECONDS - 7200 }), key),
       `${token}x`,
     ];
     for (const bad of wrong) {
@@ -220,25 +232,46 @@ describe('refusals', () => {
 });
 
 describe('misconfiguration', () => {
-  it('answers every request with 500 naming the setting, and logs it', async () => {
-    configureAuthentication({
+  it('logs the setting at fault once, when the app starts, and answers every request with 500', async () => {
+    configure({
       env: { ...env, AUTH_TENANT_ID: undefined },
       keys: new StaticKeys([key]),
       now,
     });
+    expect(auth.configError?.setting).toBe('AUTH_TENANT_ID');
+    expect(startupLog).toEqual([expect.stringContaining('AUTH_TENANT_ID')]);
     for (let i = 0; i < 2; i += 1) {
       const result = await call(hello, '/api/hello', { authorization: `Bearer ${token}` });
       expect(result.status).toBe(500);
       expect(result.body).toMatchObject({ status: 500, code: 'configuration_error' });
       expect(String(result.body.detail)).toContain('AUTH_TENANT_ID');
-      expect(result.logs).toHaveLength(1);
-      expect(result.logs[0]!.level).toBe('error');
-      expect(result.logs[0]!.message).toContain('AUTH_TENANT_ID');
+      expect(result.logs).toEqual([]);
+    }
+    expect(startupLog).toHaveLength(1);
+  });
+
+  it('starts fetching the signing keys when the app starts, before the first request', async () => {
+    const server = await startJwksServer({ kind: 'keys', keys: [key.jwk] });
+    try {
+      configure({ env: { ...env, AUTH_JWKS_URI: server.url }, now });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.requests).toBe(1);
+      const result = await call(hello, '/api/hello', { authorization: `Bearer ${token}` });
+      expect(result.status).toBe(200);
+      expect(server.requests).toBe(1);
+    } finally {
+      await server.close();
     }
   });
 
+  it('logs nothing at start when the configuration is valid', () => {
+    configure({ env, keys: new StaticKeys([key]), now });
+    expect(auth.configError).toBeUndefined();
+    expect(startupLog).toEqual([]);
+  });
+
   it('never lets a request through when the configuration is malformed', async () => {
-    configureAuthentication({
+    configure({
       env: { ...env, AUTH_ALLOWED_CALLER_OBJECT_IDS: 'everyone' },
       keys: new StaticKeys([key]),
       now,
@@ -253,7 +286,7 @@ describe('a handler that throws', () => {
   it('answers 500 with a generic body and logs only the error type', async () => {
     useKeys();
     const { context, logs } = captureContext();
-    const failing = withAuthentication(() => {
+    const failing = auth.protect(() => {
       throw new TypeError(`boom ${token}`);
     });
     const response = new HttpResponse(

@@ -2,10 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { app, HttpFunctionOptions, HttpResponse } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configureAuthentication } from '../../functions/auth/middleware';
-import { registrations, secureHttp } from '../../functions/auth/register';
+import { secureHttp } from '../../functions/auth/register';
 import { captureContext, request } from '../support/functions';
-import { createTestKey, StaticKeys } from '../support/tokens';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -29,7 +27,6 @@ interface Captured {
 }
 
 const captured: Captured[] = [];
-let registered: readonly { name: string; route: string; methods: readonly string[] }[] = [];
 
 beforeAll(async () => {
   // Record every registration API of the library, so that a trigger registered any other way
@@ -43,29 +40,26 @@ beforeAll(async () => {
       captured.push({ method, name: String(name), options });
     });
   }
+  // The app reads its settings when the first trigger is registered, as in the Functions host. A
+  // JWKS address nothing listens on: requests without a token never need the keys.
+  vi.stubEnv('AUTH_TENANT_ID', '72f988bf-86f1-41af-91ab-2d7cd011db47');
+  vi.stubEnv('AUTH_AUDIENCES', 'x');
+  vi.stubEnv('AUTH_ALLOWED_CALLER_OBJECT_IDS', '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
+  vi.stubEnv('AUTH_JWKS_URI', 'http://127.0.0.1:9/keys');
   for (const file of functionSources()) await import(file);
-  registered = registrations();
-  const key = createTestKey();
-  configureAuthentication({
-    env: {
-      AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
-      AUTH_AUDIENCES: 'x',
-      AUTH_ALLOWED_CALLER_OBJECT_IDS: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
-    },
-    keys: new StaticKeys([key]),
-  });
 });
 
-afterAll(() => configureAuthentication());
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
 
 describe('trigger registration', () => {
   it('finds the triggers the app ships', () => {
-    expect(registered.map((r) => r.name).sort()).toEqual(['hello', 'whoami']);
+    expect(captured.map((c) => c.name).sort()).toEqual(['hello', 'whoami']);
   });
 
   it('registers every trigger through secureHttp and nothing any other way', () => {
-    expect(captured.every((c) => c.method === 'http')).toBe(true);
-    expect(captured.map((c) => c.name)).toEqual(registered.map((r) => r.name));
+    expect(captured.map((c) => c.method)).toEqual(['http', 'http']);
   });
 
   it('registers every trigger as anonymous: the bearer token is the credential', () => {

@@ -6,12 +6,16 @@ export type JwksBehaviour =
   | { kind: 'status'; status: number }
   | { kind: 'body'; body: string }
   | { kind: 'hang' }
-  | { kind: 'slow-body'; intervalMs: number };
+  | { kind: 'slow-body'; intervalMs: number }
+  /** Anything else a test needs to answer (a redirect, a chunked body, headers without a body). */
+  | { kind: 'handler'; handle: (res: http.ServerResponse) => void };
 
 /** A loopback JWKS endpoint whose behaviour a test sets and whose requests it counts. */
 export interface JwksServer {
   url: string;
   requests: number;
+  /** The headers of the last request. */
+  lastHeaders: http.IncomingHttpHeaders | undefined;
   behaviour: JwksBehaviour;
   close(): Promise<void>;
 }
@@ -21,6 +25,7 @@ export async function startJwksServer(initial: JwksBehaviour): Promise<JwksServe
   const state: JwksServer = {
     url: '',
     requests: 0,
+    lastHeaders: undefined,
     behaviour: initial,
     close: () =>
       new Promise<void>((resolve) => {
@@ -28,8 +33,9 @@ export async function startJwksServer(initial: JwksBehaviour): Promise<JwksServe
         server.close(() => resolve());
       }),
   };
-  const server = http.createServer((_req, res) => {
+  const server = http.createServer((req, res) => {
     state.requests += 1;
+    state.lastHeaders = req.headers;
     const behaviour = state.behaviour;
     switch (behaviour.kind) {
       case 'keys':
@@ -53,6 +59,9 @@ export async function startJwksServer(initial: JwksBehaviour): Promise<JwksServe
         res.on('close', () => clearInterval(timer));
         return;
       }
+      case 'handler':
+        behaviour.handle(res);
+        return;
     }
   });
   server.on('connection', (socket) => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { GUID } from '../../../functions/auth/config';
+import { GUID } from '../../../functions/lib/guid';
 import { ensureError, HookError } from './errors';
 
 /** The values azd passes to hooks as environment variables (its environment plus `azd env set`). */

@@ -27,4 +27,4 @@ export class HookError extends Error {
 }
 
 /** Normalises whatever was thrown into an `Error`. */
-export { ensureError } from '../../../functions/auth/errors';
+export { ensureError } from '../../../functions/lib/errors';

@@ -48,4 +48,4 @@ export class OpenApiLoadError extends Error {
 }
 
 /** Normalises anything thrown into an Error. */
-export { ensureError } from '../../../functions/auth/errors';
+export { ensureError } from '../../../functions/lib/errors';

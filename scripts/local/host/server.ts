@@ -14,6 +14,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { format } from 'node:util';
 import { LOOPBACK, listen } from '../shared/ports';
+import { collectRegistrations } from './core-api';
 import { matchFiles } from './glob';
 import {
   RouteTemplate,
@@ -59,7 +60,7 @@ export interface FunctionHost {
   close(): Promise<void>;
 }
 
-/** The registration shape exported by `dist/functions/auth/register.js` `registrations()`. */
+/** A trigger as @azure/functions registered it with the host (see core-api.ts). */
 interface Registration {
   readonly name: string;
   readonly methods: readonly string[];
@@ -74,12 +75,6 @@ interface LoadedRoute {
 }
 
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-
-/** Where secureHttp() keeps the registrations of the built app (functions/auth/register.ts). */
-export const REGISTRATIONS_MODULE = path.join('dist', 'functions', 'auth', 'register.js');
-
-const TEST_MODE_WARNING =
-  /^WARNING: (Failed to detect the Azure Functions runtime|Skipping call to register function)/;
 
 function problem(
   status: number,
@@ -102,23 +97,10 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function isRegistration(value: unknown): value is Registration {
-  const candidate = value as Partial<Registration> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.name === 'string' &&
-    typeof candidate.route === 'string' &&
-    Array.isArray(candidate.methods) &&
-    candidate.methods.every((method) => typeof method === 'string') &&
-    typeof candidate.handler === 'function'
-  );
-}
-
 /**
  * Loads the built app the way the Functions host does (every file that package.json `main`
- * matches), then reads the triggers that `secureHttp()` registered: the one source of truth for
- * the routes served.
+ * matches), and serves the triggers the files registered with @azure/functions: the one source of
+ * truth for the routes served.
  */
 function loadRegistrations(projectRoot: string): Registration[] {
   const packageFile = path.join(projectRoot, 'package.json');
@@ -146,24 +128,14 @@ function loadRegistrations(projectRoot: string): Registration[] {
       `No files match package.json "main" (${main}) in ${projectRoot}. Run \`npm run build\` first.`,
     );
   }
-  const registrationsFile = path.join(projectRoot, REGISTRATIONS_MODULE);
-  if (!fs.existsSync(registrationsFile)) {
-    throw new HostConfigurationError(
-      `${registrationsFile} is missing. Run \`npm run build\` first.`,
-    );
-  }
-
-  // Modules load into this process's one module cache, so the function files and the registry
-  // below share the same instance of register.js.
+  // A project loaded before (another host in this process) is loaded afresh, so that its files
+  // register their triggers again.
   const load = createRequire(packageFile);
-  // Outside the Functions host, @azure/functions says on every registration that it is in test
-  // mode and registers nothing; that is expected here, so only those two warnings are dropped.
-  const warn = console.warn;
-  console.warn = (...args: unknown[]): void => {
-    if (typeof args[0] === 'string' && TEST_MODE_WARNING.test(args[0])) return;
-    warn(...args);
-  };
-  try {
+  const dist = path.join(projectRoot, 'dist') + path.sep;
+  for (const cached of Object.keys(load.cache)) {
+    if (cached.startsWith(dist)) delete load.cache[cached];
+  }
+  const registrations = collectRegistrations(() => {
     for (const file of files) {
       try {
         load(file);
@@ -174,26 +146,13 @@ function loadRegistrations(projectRoot: string): Registration[] {
         );
       }
     }
-  } finally {
-    console.warn = warn;
-  }
-
-  const registry = load(registrationsFile) as { registrations?: unknown };
-  if (typeof registry.registrations !== 'function') {
-    throw new HostConfigurationError(`${registrationsFile} does not export registrations().`);
-  }
-  const registrations: unknown = (registry.registrations as () => unknown)();
-  if (!Array.isArray(registrations) || !registrations.every(isRegistration)) {
-    throw new HostConfigurationError(
-      `${registrationsFile} registrations() did not return a list of { name, methods, route, handler }.`,
-    );
-  }
+  });
   if (registrations.length === 0) {
     throw new HostConfigurationError(
-      `No HTTP triggers were registered: none of the files matching "${main}" called secureHttp() (functions/auth/register.ts).`,
+      `No HTTP triggers were registered: none of the files matching "${main}" registered one (with secureHttp(), functions/auth/register.ts).`,
     );
   }
-  return registrations;
+  return registrations as Registration[];
 }
 
 function serializeCookie(cookie: Cookie): string {

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureError } from '../../../functions/auth/errors';
+import { ensureError } from '../../../functions/lib/errors';
 import { PortInUseError, ensurePortFree } from '../shared/ports';
 
 /** How a service ended on its own. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { appOnlyToken, refusedToAppOnly, type AppOnlyCaller } from './fake-graph-app-only';
 import { appRoleAssignedTo, deletedItem } from './fake-graph-assignments';
 import {
   clone,
@@ -45,9 +46,11 @@ export type {
  */
 
 export class FakeGraph {
-  readonly token = `fake-graph-token-${randomUUID()}`;
+  readonly token: string;
   /** The tenant of `token`, and of the subscription `arm` serves unless told otherwise. */
   readonly tenantId = '3c1f5e0a-7b2d-4e6f-9a8b-1c2d3e4f5a6b';
+  /** Owners (service principal ids) of each object an app-only caller created. */
+  readonly owners = new Map<string, Set<string>>();
   /** Other accepted tokens and their tenant (a token of another tenant acts in that tenant). */
   readonly tokenTenants = new Map<string, string>();
   /** appId -> the tenant the application was created in. */
@@ -73,6 +76,13 @@ export class FakeGraph {
       res.end(error instanceof Error ? error.message : 'fake graph failure');
     });
   });
+
+  /** `appOnly`: an application calling as itself, limited to its permissions; else a user. */
+  constructor(readonly appOnly?: AppOnlyCaller) {
+    this.token = appOnly
+      ? appOnlyToken(appOnly, this.tenantId)
+      : `fake-graph-token-${randomUUID()}`;
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -129,6 +139,11 @@ export class FakeGraph {
     return sp;
   }
 
+  /** Graph makes an app-only caller the owner of what it creates. */
+  private createdByCaller(id: string): void {
+    if (this.appOnly) this.owners.set(id, new Set([this.appOnly.servicePrincipalId]));
+  }
+
   appByUniqueName(uniqueName: string): FakeApplication | undefined {
     return [...this.apps.values()].find((a) => a.uniqueName === uniqueName);
   }
@@ -181,6 +196,7 @@ export class FakeGraph {
       );
     }
     const createIfMissing = req.headers.prefer === 'create-if-missing';
+    if (refusedToAppOnly(this, method, path, res)) return;
 
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/v1\.0\/applications\(uniqueName='([^']*)'\)$/))) {
@@ -255,6 +271,7 @@ export class FakeGraph {
       uniqueName,
     });
     this.appTenants.set(created.appId, tenant);
+    this.createdByCaller(created.id);
     return json(res, 201, created);
   }
 
@@ -333,7 +350,9 @@ export class FakeGraph {
         `The appId '${appId}' of the service principal does not reference a valid application object.`,
       );
     }
-    return json(res, 201, this.addServicePrincipal(app, clone(fields)));
+    const created = this.addServicePrincipal(app, clone(fields));
+    this.createdByCaller(created.id);
+    return json(res, 201, created);
   }
 
   private deleteServicePrincipal(sp: FakeServicePrincipal): void {

@@ -25,14 +25,14 @@ export interface DeploymentBehaviour {
   echoKey?: boolean;
   /** The gateway lets any key (or none) through. */
   gatewayAcceptsAnyKey?: boolean;
+  /** Built-in errors (key, operation) get API Management's own body, not the on-error problem. */
+  builtInErrorsSkipOnError?: boolean;
   /**
    * The Function App's front end adds an `ARRAffinity` cookie for its own host name to every
    * response (Microsoft.Web/sites `clientAffinityEnabled`, on unless set to false), and the
    * gateway passes Set-Cookie through, as API Management does.
    */
   arrAffinity?: boolean;
-  /** Built-in errors (key, operation) get API Management's own body, not the on-error problem. */
-  builtInErrorsSkipOnError?: boolean;
   /** Keyed calls that fail with 500 first, as while the role assignment propagates. */
   failuresBeforeReady?: number;
 }

@@ -173,7 +173,7 @@ describe('attacks', () => {
     ],
     [
       'expired',
-      () => `Bearer ${sign(v2Claims({ exp: NOW_SECONDS - 3600 }), key)}`,
+      () => `Bearer ${sign(v2Claims({ exp: NOW_SECONDS - 3600, nbf: NOW_SECONDS - 7200 }), key)}`,
       'token_expired',
       true,
     ],

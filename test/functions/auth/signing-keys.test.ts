@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
+import { statusFor } from '../../../functions/auth/http-edge';
 import { SigningKeyStore, SigningKeyStoreOptions } from '../../../functions/auth/signing-keys';
 import { JwksServer, startJwksServer } from '../../support/jwks-server';
 import { createTestKey, TestKey } from '../../support/tokens';
@@ -112,7 +113,7 @@ describe('SigningKeyStore', () => {
       const error = (await store.getKey(first.kid).catch((e: unknown) => e)) as AuthError;
       expect(error).toBeInstanceOf(AuthError);
       expect(error.code).toBe('signing_keys_unavailable');
-      expect(error.status).toBe(503);
+      expect(statusFor(error.code)).toBe(503);
       expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     },
   );
@@ -124,6 +125,66 @@ describe('SigningKeyStore', () => {
     });
     expect(await codeOf(store.getKey(first.kid))).toBe('found');
     expect(await codeOf(store.getKey(weak.kid))).toBe('unknown_signing_key');
+  });
+
+  it.each([
+    ['an encryption key (use "enc")', (jwk: Record<string, unknown>) => ({ ...jwk, use: 'enc' })],
+    ['a private key (with "d")', (jwk: Record<string, unknown>) => ({ ...jwk, d: jwk.n })],
+    [
+      'key_ops without verify',
+      (jwk: Record<string, unknown>) => ({ ...jwk, key_ops: ['encrypt'] }),
+    ],
+    ['no kid', (jwk: Record<string, unknown>) => ({ ...jwk, kid: undefined })],
+    ['not RSA', (jwk: Record<string, unknown>) => ({ ...jwk, kty: 'EC' })],
+    ['a modulus that is not base64url', (jwk: Record<string, unknown>) => ({ ...jwk, n: 42 })],
+  ])('ignores %s', async (_case, change) => {
+    const store = await setup({ kind: 'keys', keys: [change(second.jwk), first.jwk] });
+    expect(await codeOf(store.getKey(first.kid))).toBe('found');
+    expect(await codeOf(store.getKey(second.kid))).toBe('unknown_signing_key');
+  });
+
+  it('keeps a key that says it verifies (key_ops) or has alg RS256', async () => {
+    const store = await setup({
+      kind: 'keys',
+      keys: [
+        { ...first.jwk, key_ops: ['verify'] },
+        { ...second.jwk, alg: 'RS256' },
+      ],
+    });
+    expect(await codeOf(store.getKey(first.kid))).toBe('found');
+    expect(await codeOf(store.getKey(second.kid))).toBe('found');
+  });
+
+  it('keeps the KeyObject of a key published unchanged, and tells listeners of changes only', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk, second.jwk] });
+    const heard: string[][] = [];
+    store.onKeysChanged((keys) => heard.push([...keys.keys()]));
+    const before = await store.getKey(first.kid);
+    expect(heard).toEqual([[first.kid, second.kid]]);
+
+    clock += 30_000;
+    expect(await codeOf(store.getKey('unknown'))).toBe('unknown_signing_key');
+    expect(server!.requests).toBe(2);
+    expect(store.currentKey(first.kid)).toBe(before);
+    expect(heard).toHaveLength(1);
+
+    server!.behaviour = { kind: 'keys', keys: [first.jwk] };
+    clock += 30_000;
+    expect(await codeOf(store.getKey('unknown'))).toBe('unknown_signing_key');
+    expect(heard).toEqual([[first.kid, second.kid], [first.kid]]);
+    expect(store.currentKey(first.kid)).toBe(before);
+    expect(store.currentKey(second.kid)).toBeUndefined();
+  });
+
+  it('prefetch() fetches the keys before any lookup, once', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk] });
+    store.prefetch();
+    store.prefetch();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server!.requests).toBe(1);
+    expect(store.currentKey(first.kid)?.equals(first.publicKey)).toBe(true);
+    expect(await codeOf(store.getKey(first.kid))).toBe('found');
+    expect(server!.requests).toBe(1);
   });
 
   it('does not hammer a failing endpoint, and recovers after the failure cooldown', async () => {
@@ -164,7 +225,7 @@ describe('SigningKeyStore', () => {
     const elapsed = performance.now() - started;
     expect(new Set(results)).toEqual(new Set(['signing_keys_unavailable']));
     expect(server!.requests).toBe(1);
-    // Bounded by the 300 ms timeout, far below jwks-rsa's 30 s default (generous margin for CI).
+    // Bounded by the 300 ms timeout, which covers the body too (generous margin for CI).
     expect(elapsed).toBeLessThan(5_000);
   });
 
@@ -184,6 +245,5 @@ describe('SigningKeyStore', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(server!.requests).toBe(3);
     expect(await codeOf(store.getKey(second.kid))).toBe('found');
-    expect(store.fetches).toBe(3);
   });
 });

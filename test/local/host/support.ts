@@ -1,7 +1,7 @@
 /**
  * A small built app in a temporary folder, laid out like this project's build output (package.json
- * `main`, dist/functions/*.js, dist/functions/auth/register.js), whose triggers expose what the
- * built-in host hands them.
+ * `main`, dist/functions/*.js registering through dist/functions/auth/register.js), whose triggers
+ * expose what the built-in host hands them.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,12 +9,12 @@ import path from 'node:path';
 
 const FUNCTIONS_MODULE = JSON.stringify(require.resolve('@azure/functions'));
 
+/** Like the app's secureHttp(), without the auth layer: it registers with @azure/functions. */
 const REGISTER = `
-const registered = [];
+const { app } = require(${FUNCTIONS_MODULE});
 exports.secureHttp = (name, options) => {
-  registered.push({ name, methods: options.methods, route: options.route, handler: options.handler });
+  app.http(name, { methods: options.methods, route: options.route, authLevel: 'anonymous', handler: options.handler });
 };
-exports.registrations = () => registered;
 `;
 
 export const FIXTURE_FUNCTIONS: Record<string, string> = {

@@ -1,0 +1,103 @@
+import { isUtf8 } from 'node:buffer';
+import { AuthError } from './errors';
+
+/**
+ * Strict reading of a JWS in compact serialisation (RFC 7515 section 7.1) signed with RS256.
+ *
+ * Each check refuses something that Microsoft.IdentityModel's `JsonWebTokenHandler` refuses too,
+ * or that this app refuses beyond it:
+ *
+ * - Exactly three segments, each unpadded base64url (RFC 7515 section 2) in its one canonical
+ *   spelling: no padding, no other alphabet, no length of 1 mod 4, and no unused low bits set in
+ *   the last character. Node's decoder ignores all of these, so that every token would have other
+ *   spellings that decode to the same bytes; here re-encoding must give back the segment.
+ * - Header and payload are UTF-8 (RFC 7515 section 5.2, RFC 7519 section 7.2), checked before
+ *   decoding: invalid bytes, overlong encodings and encoded surrogates are refused, where Node's
+ *   decoder would replace them silently. A BOM is kept (so JSON parsing refuses it).
+ * - Header and payload are JSON objects (RFC 7519 section 7.2 step 10). The payload is parsed once:
+ *   a JSON string that holds an object is a string, and refused.
+ * - `alg` is RS256, `crit` is absent (RFC 7515 section 4.1.11: no extension is understood here),
+ *   and `kid` names the key (Entra always sends it).
+ */
+
+/** The longest `kid` accepted; Entra's are 27 to 40 characters. */
+export const MAX_KID_LENGTH = 256;
+
+export interface CompactJws {
+  readonly kid: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** `BASE64URL(header) '.' BASE64URL(payload)`, the bytes the signature covers (ASCII). */
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+const malformed = (message: string, claim?: string): AuthError =>
+  new AuthError('malformed_token', message, claim === undefined ? {} : { claim });
+
+/**
+ * The bytes of one canonical base64url segment, or undefined when the segment is not one. Node's
+ * decoder skips what it does not understand (padding, `+` and `/`, white space, any other
+ * character, a dangling last character, unused low bits); its encoder writes the one canonical
+ * spelling. So a segment is canonical exactly when re-encoding its bytes gives it back.
+ */
+export function decodeSegment(segment: string): Buffer | undefined {
+  if (segment.length === 0) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  return bytes.toString('base64url') === segment ? bytes : undefined;
+}
+
+function jsonObject(bytes: Buffer, what: 'header' | 'payload'): Record<string, unknown> {
+  if (!isUtf8(bytes)) throw malformed(`The token ${what} is not valid UTF-8.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw malformed(`The token ${what} is not valid JSON.`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw malformed(`The token ${what} is not a JSON object.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Reads and checks the whole token before any key lookup, so that a token that could never verify
+ * costs no JWKS fetch. The signature itself is verified by the caller, with the key `kid` names.
+ */
+export function readCompactJws(token: string): CompactJws {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (
+    first < 1 ||
+    second < first + 2 ||
+    second === token.length - 1 ||
+    token.indexOf('.', second + 1) >= 0
+  ) {
+    throw malformed('The token is not a signed JWT in compact form.');
+  }
+  const headerBytes = decodeSegment(token.slice(0, first));
+  if (!headerBytes) throw malformed('The token header is not canonical base64url.');
+  const header = jsonObject(headerBytes, 'header');
+  const { alg, kid, crit } = header;
+  if (alg !== 'RS256') {
+    throw new AuthError('unsupported_algorithm', 'The token must be signed with RS256.', {
+      claim: 'alg',
+    });
+  }
+  if (crit !== undefined) throw malformed('The token header has critical extensions.', 'crit');
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
+    throw new AuthError('missing_key_id', 'The token header has no key id (kid).', {
+      claim: 'kid',
+    });
+  }
+  const signature = decodeSegment(token.slice(second + 1));
+  if (!signature) throw malformed('The token signature is missing or not canonical base64url.');
+  const payloadBytes = decodeSegment(token.slice(first + 1, second));
+  if (!payloadBytes) throw malformed('The token payload is not canonical base64url.');
+  return {
+    kid,
+    payload: jsonObject(payloadBytes, 'payload'),
+    signingInput: Buffer.from(token.slice(0, second), 'latin1'),
+    signature,
+  };
+}

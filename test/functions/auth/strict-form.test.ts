@@ -1,0 +1,191 @@
+/**
+ * The token forms Microsoft.IdentityModel's JsonWebTokenHandler refuses and a lax reader accepts:
+ * bytes that are not UTF-8, a payload that is not a JSON object, base64url that is not the one
+ * canonical spelling, and `nbf` after `exp`. Each case is a correctly signed token, so that the
+ * refusal is about the form alone (the control cases show the same token shape accepted).
+ */
+import { createSign } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AuthError } from '../../../functions/auth/errors';
+import { decodeSegment } from '../../../functions/auth/jws';
+import { TokenValidator } from '../../../functions/auth/token-validator';
+import {
+  createTestKey,
+  NOW_SECONDS,
+  sign,
+  StaticKeys,
+  testConfig,
+  TestKey,
+  v2Claims,
+} from '../../support/tokens';
+
+let key: TestKey;
+
+beforeAll(() => {
+  key = createTestKey();
+});
+
+const validator = () =>
+  new TokenValidator(testConfig(), new StaticKeys([key]), () => NOW_SECONDS * 1000);
+
+async function outcome(token: string): Promise<{ code: string; claim?: string }> {
+  try {
+    await validator().validate(`Bearer ${token}`);
+    return { code: 'accepted' };
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    return error.claim === undefined
+      ? { code: error.code }
+      : { code: error.code, claim: error.claim };
+  }
+}
+
+/** A token over exactly these header and payload bytes, signed with the test key. */
+function signBytes(header: Buffer, payload: Buffer): string {
+  const input = `${header.toString('base64url')}.${payload.toString('base64url')}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(key.privateKey, 'base64url')}`;
+}
+
+const headerJson = () => JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: key.kid });
+const payloadJson = (extra: Record<string, unknown> = {}) => JSON.stringify(v2Claims(extra));
+
+/** JSON text with `marker` (an ASCII string value) replaced by raw bytes. */
+function withBytes(json: string, marker: string, bytes: number[]): Buffer {
+  const [before, after] = json.split(marker) as [string, string];
+  return Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]);
+}
+
+describe('UTF-8', () => {
+  const invalid: [string, number[]][] = [
+    ['a lone continuation byte', [0x80]],
+    ['a byte that never occurs in UTF-8', [0xff]],
+    ['a truncated sequence', [0xc3]],
+    ['an overlong encoding of "/"', [0xc0, 0xaf]],
+    ['an overlong encoding of a quote', [0xc0, 0xa2]],
+    ['a three-byte overlong encoding', [0xe0, 0x80, 0xaf]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+  ];
+
+  it('accepts the control: the same tokens with valid multi-byte UTF-8', async () => {
+    const header = withBytes(
+      JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: key.kid, x: 'MARK' }),
+      'MARK',
+      [0xc3, 0xa9],
+    );
+    const payload = withBytes(payloadJson({ name: 'MARK' }), 'MARK', [0xe2, 0x82, 0xac]);
+    expect(await outcome(signBytes(header, payload))).toEqual({ code: 'accepted' });
+  });
+
+  it.each(invalid)('refuses a header with %s', async (_case, bytes) => {
+    const header = withBytes(
+      JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: key.kid, x: 'MARK' }),
+      'MARK',
+      bytes,
+    );
+    const token = signBytes(header, Buffer.from(payloadJson()));
+    expect(await outcome(token)).toEqual({ code: 'malformed_token' });
+  });
+
+  it.each(invalid)('refuses a payload with %s', async (_case, bytes) => {
+    const payload = withBytes(payloadJson({ name: 'MARK' }), 'MARK', bytes);
+    const token = signBytes(Buffer.from(headerJson()), payload);
+    expect(await outcome(token)).toEqual({ code: 'malformed_token' });
+  });
+
+  it('refuses a byte order mark before the JSON', async () => {
+    const payload = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(payloadJson())]);
+    expect(await outcome(signBytes(Buffer.from(headerJson()), payload))).toEqual({
+      code: 'malformed_token',
+    });
+  });
+});
+
+describe('a payload that is not a JSON object', () => {
+  it.each([
+    ['a JSON string that holds the claims', () => JSON.stringify(payloadJson())],
+    ['an array', () => `[${payloadJson()}]`],
+    ['a number', () => '1796040000'],
+    ['null', () => 'null'],
+    ['true', () => 'true'],
+    ['empty', () => ''],
+  ])('refuses %s', async (_case, payload) => {
+    const token = signBytes(Buffer.from(headerJson()), Buffer.from(payload()));
+    expect(await outcome(token)).toEqual({ code: 'malformed_token' });
+  });
+});
+
+describe('canonical base64url', () => {
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  /** Every other spelling of the segment that Node's lax decoder reads as the same bytes. */
+  function otherSpellings(segment: string): string[] {
+    const bytes = Buffer.from(segment, 'base64url');
+    const body = segment.slice(0, -1);
+    const variants = [...ALPHABET]
+      .map((char) => body + char)
+      .filter((variant) => variant !== segment && Buffer.from(variant, 'base64url').equals(bytes));
+    return [...variants, `${segment}=`, `${segment}==`];
+  }
+
+  /** A valid token whose three segments all end in a character with unused bits. */
+  function tokenWithUnusedBits(): string {
+    for (let filler = 0; filler < 12; filler += 1) {
+      const token = sign(v2Claims({ x: 'x'.repeat(filler) }), key, { y: 'y'.repeat(filler % 3) });
+      if (token.split('.').every((segment) => segment.length % 4 !== 0)) return token;
+    }
+    throw new Error('no token shape with unused bits in every segment');
+  }
+
+  it('accepts the canonical spelling', async () => {
+    expect(await outcome(tokenWithUnusedBits())).toEqual({ code: 'accepted' });
+  });
+
+  it.each([0, 1, 2])('refuses every other spelling of segment %i', async (index) => {
+    const token = tokenWithUnusedBits();
+    const segments = token.split('.');
+    const spellings = otherSpellings(segments[index]!);
+    // 2 or 4 unused bits: 3 or 15 other last characters, and padding.
+    expect(spellings.length).toBeGreaterThanOrEqual(5);
+    for (const spelling of spellings) {
+      const variant = segments.map((segment, i) => (i === index ? spelling : segment)).join('.');
+      expect({ spelling, ...(await outcome(variant)) }).toEqual({
+        spelling,
+        code: 'malformed_token',
+      });
+    }
+  });
+
+  it('decodes a segment only when re-encoding gives it back', () => {
+    expect(decodeSegment('QQ')?.toString()).toBe('A');
+    expect(decodeSegment('QR')).toBeUndefined();
+    expect(decodeSegment('QQ==')).toBeUndefined();
+    expect(decodeSegment('Q')).toBeUndefined();
+    expect(decodeSegment('+/')).toBeUndefined();
+    expect(decodeSegment('')).toBeUndefined();
+  });
+});
+
+describe('nbf and exp', () => {
+  it('refuses nbf later than exp, even when the skew would let both pass', async () => {
+    const token = sign(v2Claims({ nbf: NOW_SECONDS + 200, exp: NOW_SECONDS + 100 }), key);
+    expect(await outcome(token)).toEqual({ code: 'malformed_token', claim: 'nbf' });
+  });
+
+  it('accepts nbf equal to exp, and nbf before exp within the skew (the controls)', async () => {
+    expect(
+      await outcome(sign(v2Claims({ nbf: NOW_SECONDS + 100, exp: NOW_SECONDS + 100 }), key)),
+    ).toEqual({ code: 'accepted' });
+    expect(
+      await outcome(sign(v2Claims({ nbf: NOW_SECONDS + 100, exp: NOW_SECONDS + 200 }), key)),
+    ).toEqual({ code: 'accepted' });
+  });
+
+  it.each([
+    ['nbf', { nbf: String(NOW_SECONDS) }],
+    ['exp', { exp: String(NOW_SECONDS + 3600) }],
+    ['iat', { iat: null }],
+  ])('refuses a %s that is not a number', async (claim, change) => {
+    const token = signBytes(Buffer.from(headerJson()), Buffer.from(payloadJson(change)));
+    expect(await outcome(token)).toEqual({ code: 'malformed_token', claim });
+  });
+});
