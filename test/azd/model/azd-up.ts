@@ -1,7 +1,6 @@
 /**
  * A model of `azd up` and `azd down` for this project, run against the fake Graph and ARM of the
- * tests. Each behaviour comes from azd's source (Azure/azure-dev, cli/azd, main of 2026-08-21;
- * /work/shared/REFERENCE.md section 12):
+ * tests. Each behaviour comes from azd's source (Azure/azure-dev, cli/azd, main of 2026-08-21):
  *
  * - `azd up` first initialises the Bicep provider: the environment name, subscription and
  *   location are asked for (here: given), then the parameters are resolved and a parameter
