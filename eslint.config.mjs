@@ -4,7 +4,18 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', '.azure/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.hooks/**',
+      'node_modules/**',
+      'coverage/**',
+      '.local/**',
+      '.azure/**',
+      'reports/**',
+      '.stryker-tmp/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -19,14 +19,15 @@ param environmentName string
 })
 param location string
 
-@description('Required. Client id (appId, a GUID) of the Function App\'s Entra ID app registration (API_APP_CLIENT_ID, set by the preprovision hook).')
-@minLength(36)
-@maxLength(36)
-param apiAppClientId string
+// The preprovision hook sets these two before every deployment. They default to empty so that azd,
+// which resolves (and prompts for) parameters before any hook runs, never asks for them; an empty
+// or malformed value stops the deployment below, before anything is created.
 
-@description('Required. Value of the app role API Management\'s identity must hold (API_APP_ROLE, set by the preprovision hook).')
-@minLength(1)
-param apiAppRole string
+@description('Conditional. Client id (appId, a GUID) of the Function App\'s Entra ID app registration (API_APP_CLIENT_ID, set by the preprovision hook). Required for a deployment: empty stops it.')
+param apiAppClientId string = ''
+
+@description('Conditional. Value of the app role API Management\'s identity must hold (API_APP_ROLE, set by the preprovision hook). Required for a deployment: empty stops it.')
+param apiAppRole string = ''
 
 @description('Optional. Email address of the API Management publisher; API Management sends service notifications to it.')
 param apimPublisherEmail string = 'noreply@example.com'
@@ -35,6 +36,15 @@ param apimPublisherEmail string = 'noreply@example.com'
 param apimPublisherName string = 'Functions behind API Management'
 
 // Variables
+
+// Never an Easy Auth audience or AUTH_* setting from an empty or malformed value: fail() stops the
+// deployment at validation, naming the azd value and the step that sets it.
+var checkedApiAppClientId = length(apiAppClientId) == 36
+  ? apiAppClientId
+  : fail('apiAppClientId (azd value API_APP_CLIENT_ID) must be the 36-character client id of the app registration, got "${apiAppClientId}". The preprovision hook sets it: run `azd provision` (or `azd up`) again, or `azd env set API_APP_CLIENT_ID <appId>`.')
+var checkedApiAppRole = !empty(apiAppRole)
+  ? apiAppRole
+  : fail('apiAppRole (azd value API_APP_ROLE) is empty. The preprovision hook sets it: run `azd provision` (or `azd up`) again, or `azd env set API_APP_ROLE Api.Invoke`.')
 
 var names = resourceNames(environmentName, uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -117,8 +127,8 @@ module functionApp 'modules/function-app.bicep' = {
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
-    apiAppClientId: apiAppClientId
-    apiAppRole: apiAppRole
+    apiAppClientId: checkedApiAppClientId
+    apiAppRole: checkedApiAppRole
     allowedCallerPrincipalId: apim.outputs.principalId
   }
   // The host reaches its storage with the identity as soon as it starts: roles first.
@@ -133,7 +143,7 @@ module apimApi 'modules/apim-api.bicep' = {
   params: {
     apiManagementName: apim.outputs.name
     functionAppHostName: functionApp.outputs.defaultHostName
-    apiAppClientId: apiAppClientId
+    apiAppClientId: checkedApiAppClientId
   }
 }
 

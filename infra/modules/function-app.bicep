@@ -96,6 +96,10 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: appServicePlan.id
     httpsOnly: true
+    // Off, or the front end sets an ARRAffinity cookie whose Domain is this app's host name, and
+    // API Management passes Set-Cookie through to the client (Azure/azure-functions-host#4044:
+    // left out, it is on). Functions are stateless: no instance needs to be sticky.
+    clientAffinityEnabled: false
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
     functionAppConfig: {

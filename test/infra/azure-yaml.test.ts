@@ -26,6 +26,8 @@ interface AzureYaml {
     { project: string; language: string; host: string; remoteBuild?: boolean }
   >;
   hooks: Record<string, { posix?: HookConfig; windows?: HookConfig }>;
+  requiredVersions?: { azd?: string };
+  workflows?: { up?: { steps: { azd: string }[] } };
 }
 
 const text = fs.readFileSync(path.join(ROOT, 'azure.yaml'), 'utf8');
@@ -114,13 +116,41 @@ describe('azure.yaml contents', () => {
     },
   );
 
+  it('requires azd 1.21 or later: it passes the values preprovision stores to the Bicep parameters', () => {
+    expect(azureYaml.requiredVersions).toEqual({ azd: '>= 1.21.0' });
+  });
+
+  it('runs provision to its end before packaging: a custom up workflow, one step after another', () => {
+    // Without it, azd 1.25 and later package (npm install, npm run build) while preprovision
+    // installs and builds in the same folder (test/azd/model/up.test.ts runs it).
+    expect(azureYaml.workflows).toEqual({
+      up: { steps: [{ azd: 'provision' }, { azd: 'deploy --all' }] },
+    });
+  });
+
+  it('the hooks build into .hooks/, which packaging (npm run build empties dist/) never touches', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.hooks).toBe(
+      'tsc -p tsconfig.hooks.json && node .hooks/scripts/azd/hooks/main.js',
+    );
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.hooks.json'), 'utf8')) as {
+      compilerOptions: { outDir: string };
+    };
+    expect(config.compilerOptions.outDir).toBe('.hooks');
+    expect(pkg.scripts.build).not.toContain('.hooks');
+  });
+
   it('the hooks script in package.json builds and runs the hooks entry point', () => {
     const scripts = (
       JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       }
     ).scripts;
-    expect(scripts.hooks).toBe('npm run -s build && node dist/scripts/azd/hooks/main.js');
+    expect(scripts.hooks).toBe(
+      'tsc -p tsconfig.hooks.json && node .hooks/scripts/azd/hooks/main.js',
+    );
     expect(fs.existsSync(path.join(ROOT, 'scripts', 'azd', 'hooks', 'main.ts'))).toBe(true);
   });
 });

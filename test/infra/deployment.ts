@@ -1,11 +1,10 @@
 /**
  * The compiled template "deployed" offline (see arm.ts) the way azd deploys it: the parameters
- * come from infra/main.parameters.json with `${NAME}` replaced by values of a fake azd environment.
+ * come from infra/main.parameters.json resolved as azd does (test/azd/model/parameters.ts).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { TestContext } from 'vitest';
-import { ROOT, useCompiledTemplate } from '../support/bicep';
+import { parametersFile, resolveParameters } from '../azd/model/parameters';
+import { useCompiledTemplate } from '../support/bicep';
 import {
   simulateDeployment,
   type Json,
@@ -26,25 +25,9 @@ export const AZD_ENV: Readonly<Record<string, string>> = {
   API_APP_ROLE,
 };
 
-/** azd's substitution of `${NAME}` in main.parameters.json (unset names become empty strings). */
+/** The parameters azd keeps from main.parameters.json for this environment (unset ones dropped). */
 export function parametersFor(env: Readonly<Record<string, string>>): Record<string, Json> {
-  const file = JSON.parse(
-    fs.readFileSync(path.join(ROOT, 'infra', 'main.parameters.json'), 'utf8'),
-  ) as {
-    parameters: Record<string, { value: Json }>;
-  };
-  const substitute = (value: Json): Json => {
-    if (typeof value === 'string')
-      return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_m, name: string) => env[name] ?? '');
-    if (Array.isArray(value)) return value.map(substitute);
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)]));
-    }
-    return value;
-  };
-  return Object.fromEntries(
-    Object.entries(file.parameters).map(([name, p]) => [name, substitute(p.value)]),
-  );
+  return resolveParameters(parametersFile(), env);
 }
 
 export function deploy(

@@ -76,6 +76,11 @@ describe('Function App transport hardening', () => {
     expect(prop(parts(deployed(ctx).deployment).site, 'httpsOnly')).toBe(true);
   });
 
+  it('sets no ARRAffinity cookie, which names its host and API Management passes through', (ctx) => {
+    // Left out, clientAffinityEnabled is on (Azure/azure-functions-host#4044).
+    expect(prop(parts(deployed(ctx).deployment).site, 'clientAffinityEnabled')).toBe(false);
+  });
+
   it('requires TLS 1.2 or later on the app', (ctx) => {
     expect(prop(parts(deployed(ctx).deployment).site, 'siteConfig', 'minTlsVersion')).toBe('1.2');
   });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/bicep';
-import { TemplateError } from './arm';
+import { missingParameters, parametersFile, resolveParameters } from '../azd/model/parameters';
 import { AZD_ENV, TENANT_ID, deploy, parametersFor, single, useDeployment } from './deployment';
 
 const deployed = useDeployment();
@@ -39,7 +39,7 @@ describe('main.parameters.json', () => {
     });
   });
 
-  it('names only parameters that main.bicep declares, and every required one', (ctx) => {
+  it('names only parameters that main.bicep declares, and every one without a default', (ctx) => {
     const { template } = deployed(ctx);
     const declared = template.parameters as Record<string, { defaultValue?: unknown }>;
     const mapped = Object.keys(parametersFor(AZD_ENV));
@@ -47,31 +47,42 @@ describe('main.parameters.json', () => {
     const required = Object.entries(declared)
       .filter(([, p]) => !('defaultValue' in p))
       .map(([name]) => name);
-    expect(mapped.sort()).toEqual(required.sort());
+    for (const name of required) expect(mapped).toContain(name);
+  });
+
+  it('leaves azd nothing to prompt for on a first run: the hook values have defaults', (ctx) => {
+    // azd resolves the parameters, and prompts for any without a value and a default, before
+    // the preprovision hook runs: API_APP_CLIENT_ID and API_APP_ROLE are unset then.
+    const { template } = deployed(ctx);
+    const firstRun = { AZURE_ENV_NAME: 'dev', AZURE_LOCATION: 'swedencentral' };
+    expect(missingParameters(template, resolveParameters(parametersFile(), firstRun))).toEqual([]);
   });
 });
 
-describe('parameter validation', () => {
-  it('fails clearly when API_APP_CLIENT_ID is empty (the preprovision hook did not run)', (ctx) => {
+describe('parameter validation (a deployment without the hook values stops, naming them)', () => {
+  it('fails when API_APP_CLIENT_ID is unset (azd drops the parameter: the default is empty)', (ctx) => {
     const { template } = deployed(ctx);
     const { API_APP_CLIENT_ID: _, ...withoutClientId } = AZD_ENV;
     expect(() => deploy(template, withoutClientId)).toThrow(
-      new TemplateError("Parameter 'apiAppClientId': length 0 is less than the minimum 36"),
+      /^apiAppClientId \(azd value API_APP_CLIENT_ID\) must be the 36-character client id.*got ""/,
     );
   });
 
-  it('fails clearly when API_APP_CLIENT_ID is not GUID-sized', (ctx) => {
+  it('fails when API_APP_CLIENT_ID is not GUID-sized', (ctx) => {
     const { template } = deployed(ctx);
     expect(() => deploy(template, { ...AZD_ENV, API_APP_CLIENT_ID: 'api://something' })).toThrow(
-      /apiAppClientId/,
+      /API_APP_CLIENT_ID.*got "api:\/\/something"/,
     );
   });
 
-  it('fails clearly when API_APP_ROLE is empty', (ctx) => {
+  it('fails when API_APP_ROLE is empty or unset', (ctx) => {
     const { template } = deployed(ctx);
-    expect(() => deploy(template, { ...AZD_ENV, API_APP_ROLE: '' })).toThrow(
-      /'apiAppRole': length 0/,
-    );
+    const { API_APP_ROLE: _, ...withoutRole } = AZD_ENV;
+    for (const env of [{ ...AZD_ENV, API_APP_ROLE: '' }, withoutRole]) {
+      expect(() => deploy(template, env)).toThrow(
+        /^apiAppRole \(azd value API_APP_ROLE\) is empty/,
+      );
+    }
   });
 
   it('describes every parameter of main.bicep and of every module the AVM way', (ctx) => {

@@ -67,10 +67,24 @@ describe('the deployment package', () => {
     }
   });
 
-  it('prunes the build tools and Core Tools after the remote build (Oryx runs build:azure after build)', () => {
-    // Oryx installs everything, devDependencies and optional ones included (Core Tools downloads
-    // its binary there), runs `build`, then `build:azure`: what ships is the runtime set only.
-    expect(packageJson.scripts['build:azure']).toBe('npm prune --omit=dev --omit=optional');
+  it('prunes the build tools after the remote build (Oryx runs build:azure after build)', () => {
+    // Oryx installs everything, devDependencies and optional ones included, runs `build`, then
+    // `build:azure`: what ships is the runtime set only.
+    expect(packageJson.scripts['build:azure']).toBe('npm prune --omit=dev');
+  });
+
+  it('makes the remote build download nothing: no package in the lock runs an install script', () => {
+    // Oryx's `npm install` runs every install script of the tree it installs, optional packages
+    // included (microsoft/Oryx NodeBashBuildSnippet.sh.tpl): Core Tools' downloads its binary.
+    // Core Tools is therefore not a dependency at all; `npm start` uses `func` from PATH.
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const scripted = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([name]) => name);
+    expect(scripted).toEqual([]);
+    expect(Object.keys(lock.packages)).not.toContain('node_modules/azure-functions-core-tools');
   });
 
   it('holds every source file of the app, and nothing from dist, node_modules or local settings', () => {

@@ -6,12 +6,16 @@ export type JwksBehaviour =
   | { kind: 'status'; status: number }
   | { kind: 'body'; body: string }
   | { kind: 'hang' }
-  | { kind: 'slow-body'; intervalMs: number };
+  | { kind: 'slow-body'; intervalMs: number }
+  /** Anything else a test needs to answer (a redirect, a chunked body, headers without a body). */
+  | { kind: 'handler'; handle: (res: http.ServerResponse) => void };
 
 /** A loopback JWKS endpoint whose behaviour a test sets and whose requests it counts. */
 export interface JwksServer {
   url: string;
   requests: number;
+  /** The headers of the last request. */
+  lastHeaders: http.IncomingHttpHeaders | undefined;
   behaviour: JwksBehaviour;
   close(): Promise<void>;
 }
@@ -22,6 +26,7 @@ export async function startJwksServer(initial: JwksBehaviour, port = 0): Promise
   const state: JwksServer = {
     url: '',
     requests: 0,
+    lastHeaders: undefined,
     behaviour: initial,
     close: () =>
       new Promise<void>((resolve) => {
@@ -29,8 +34,9 @@ export async function startJwksServer(initial: JwksBehaviour, port = 0): Promise
         server.close(() => resolve());
       }),
   };
-  const server = http.createServer((_req, res) => {
+  const server = http.createServer((req, res) => {
     state.requests += 1;
+    state.lastHeaders = req.headers;
     const behaviour = state.behaviour;
     switch (behaviour.kind) {
       case 'keys':
@@ -54,6 +60,9 @@ export async function startJwksServer(initial: JwksBehaviour, port = 0): Promise
         res.on('close', () => clearInterval(timer));
         return;
       }
+      case 'handler':
+        behaviour.handle(res);
+        return;
     }
   });
   server.on('connection', (socket) => {

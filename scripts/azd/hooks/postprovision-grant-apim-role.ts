@@ -47,7 +47,7 @@ export async function postprovision(context: HookContext): Promise<AssignmentRes
   const principalId = requireGuid('APIM_PRINCIPAL_ID', settings.APIM_PRINCIPAL_ID);
   const spId = requireGuid('API_SP_OBJECT_ID', settings.API_SP_OBJECT_ID);
   const roleId = requireGuid('API_APP_ROLE_ID', settings.API_APP_ROLE_ID);
-  const graph = graphFor(context);
+  const graph = await graphFor(context, 'postprovision');
 
   const existing = await findAssignment(graph, spId, principalId, roleId);
   if (existing) {

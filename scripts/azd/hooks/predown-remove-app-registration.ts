@@ -108,7 +108,7 @@ export async function predown(context: HookContext): Promise<PredownResult> {
   const uniqueName = applicationUniqueName(settings.AZURE_ENV_NAME, settings.AZURE_SUBSCRIPTION_ID);
   const storedAppId = optionalValue(context.values, 'API_APP_OBJECT_ID');
   const storedSpId = optionalValue(context.values, 'API_SP_OBJECT_ID');
-  const graph = graphFor(context);
+  const graph = await graphFor(context, 'predown');
 
   const app = await findApplication(graph, uniqueName, GRAPH_PERMISSIONS.deleteApplication);
   if (!app) {

@@ -186,7 +186,7 @@ async function ensureServicePrincipal(
       path: `/v1.0/servicePrincipals/${encodeURIComponent(existing.id)}`,
       body: { appRoleAssignmentRequired: true },
       expect: [204],
-      permission: GRAPH_PERMISSIONS.manageApplication,
+      permission: GRAPH_PERMISSIONS.manageServicePrincipal,
     });
     context.log(`Service principal ${existing.id}: now requires app role assignment.`);
     return { sp: { ...existing, appRoleAssignmentRequired: true }, changed: true };
@@ -199,7 +199,7 @@ async function ensureServicePrincipal(
         headers: { prefer: 'create-if-missing' },
         body: { appRoleAssignmentRequired: true },
         expect: [201, 204],
-        permission: GRAPH_PERMISSIONS.manageApplication,
+        permission: GRAPH_PERMISSIONS.manageServicePrincipal,
       }),
     isReplicationDelay,
     {
@@ -239,7 +239,7 @@ export async function preprovision(context: HookContext): Promise<ApiRegistratio
     notes: applicationNotes(settings.AZURE_ENV_NAME),
     roleId: appRoleId(uniqueName),
   };
-  const graph = graphFor(context);
+  const graph = await graphFor(context, 'preprovision');
 
   let app = await findApplication(graph, uniqueName);
   if (app) {

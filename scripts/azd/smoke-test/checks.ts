@@ -6,113 +6,22 @@
 import { randomBytes } from 'node:crypto';
 import { ensureError } from '../shared/errors';
 import { checkBuiltInErrors } from './builtin-errors';
+import {
+  answeredByFunctionCode,
+  BACKEND_HEADERS,
+  defaultSleep,
+  forgedToken,
+  joinUrl,
+  redact,
+  seconds,
+  SUBSCRIPTION_KEY_HEADER,
+  type Exchange,
+} from './exchange';
+import type { CheckResult, SmokeInputs, SmokeOptions, SmokeReport } from './results';
 
-export interface SmokeInputs {
-  /** API Management's gateway, for example `https://apim-x.azure-api.net`. */
-  readonly gatewayUrl: string;
-  /** The API's path in API Management, for example `api`. */
-  readonly apiPath: string;
-  /** The Function App itself, for example `https://func-x.azurewebsites.net`. */
-  readonly functionUrl: string;
-  readonly subscriptionKey: string;
-  /** API Management's managed identity (principal id): the `oid` the function must see. */
-  readonly expectedObjectId: string;
-  /** The app role API Management's identity must hold. */
-  readonly role: string;
-}
-
-export interface SmokeOptions {
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => number;
-  /**
-   * How long the checks through API Management keep retrying while the role assignment and
-   * API Management's cached managed identity token propagate. Default 10 minutes.
-   */
-  readonly propagationTimeoutMs?: number;
-  readonly initialRetryDelayMs?: number;
-  readonly maxRetryDelayMs?: number;
-  readonly requestTimeoutMs?: number;
-  /** Progress lines (retries); never receives the key. */
-  readonly log?: (line: string) => void;
-}
-
-export interface CheckResult {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-export interface SmokeReport {
-  readonly ok: boolean;
-  readonly results: readonly CheckResult[];
-  /** What the run showed about Easy Auth: does it forward the token, does it block on Flex Consumption. */
-  readonly findings: readonly string[];
-}
-
-interface Exchange {
-  readonly url: string;
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: string;
-  readonly error?: string;
-}
-
-/** Response headers that describe the backend and that API Management's outbound policy removes. */
-export const BACKEND_HEADERS = [
-  'x-powered-by',
-  'x-aspnet-version',
-  'x-aspnetmvc-version',
-  'request-context',
-];
-
-const SUBSCRIPTION_KEY_HEADER = 'ocp-apim-subscription-key';
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function joinUrl(base: string, ...segments: string[]): string {
-  const path = segments
-    .map((s) => s.replace(/^\/+|\/+$/g, ''))
-    .filter((s) => s !== '')
-    .join('/');
-  return `${base.replace(/\/+$/, '')}/${path}`;
-}
-
-/** A bearer token that looks like an Entra token but was signed by nobody. */
-function forgedToken(): string {
-  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const header = b64({ alg: 'RS256', typ: 'JWT', kid: 'smoke-test-unknown-kid' });
-  const payload = b64({ aud: 'api://smoke-test', iss: 'https://smoke.test/', oid: 'nobody' });
-  return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 1000)} s`;
-}
-
-/** Removes the key and anything shaped like a JWT from text shown to the user. */
-function redact(text: string, key: string): string {
-  let out = text.replace(/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, '[token]');
-  if (key !== '') {
-    out = out.split(key).join('[subscription key]');
-  }
-  return out.replace(/\s+/g, ' ').trim().slice(0, 160);
-}
-
-/** The function code answers with `application/problem+json` and a reason `code`; the platform does not. */
-export function answeredByFunctionCode(exchange: Exchange): boolean {
-  if (!(exchange.headers.get('content-type') ?? '').includes('application/problem+json')) {
-    return false;
-  }
-  try {
-    const body = JSON.parse(exchange.body) as { code?: unknown };
-    return typeof body.code === 'string';
-  } catch {
-    return false;
-  }
-}
+export { answeredByFunctionCode, BACKEND_HEADERS } from './exchange';
+export { formatReport } from './results';
+export type { CheckResult, SmokeInputs, SmokeOptions, SmokeReport } from './results';
 
 class Smoke {
   private readonly fetch: typeof fetch;
@@ -334,7 +243,8 @@ class Smoke {
       );
       return;
     }
-    const functionHost = new URL(this.inputs.functionUrl).host.toLowerCase();
+    // The host name without a port: a cookie's Domain never carries one.
+    const functionHost = new URL(this.inputs.functionUrl).hostname.toLowerCase();
     const leaks: string[] = [];
     for (const exchange of this.backendExchanges) {
       exchange.headers.forEach((value, name) => {
@@ -427,18 +337,4 @@ export function runSmokeChecks(
     }
   }
   return new Smoke(inputs, options).run();
-}
-
-export function formatReport(report: SmokeReport): string[] {
-  const lines = report.results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name}: ${r.detail}`);
-  for (const finding of report.findings) {
-    lines.push(`NOTE ${finding}`);
-  }
-  const failed = report.results.filter((r) => !r.ok).length;
-  lines.push(
-    failed === 0
-      ? `Smoke test passed: ${report.results.length} checks.`
-      : `Smoke test FAILED: ${failed} of ${report.results.length} checks.`,
-  );
-  return lines;
 }

@@ -57,7 +57,7 @@ export async function smokeTestFromEnvironment(
   const propagationTimeoutMs = timeoutFrom(values);
   const subscriptionKey = await getSubscriptionKey({
     resourceId: settings.APIM_SUBSCRIPTION_RESOURCE_ID,
-    credential: deps.credential ?? deployerCredential(values),
+    credential: deps.credential ?? deployerCredential(optionalValue(values, 'AZURE_TENANT_ID')),
     armEndpoint: optionalValue(values, 'ARM_ENDPOINT'),
     fetch: deps.fetch,
     sleep: deps.sleep,

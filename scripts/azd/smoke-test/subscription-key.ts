@@ -3,9 +3,9 @@ import type { TokenCredential } from '@azure/identity';
 import { parseServiceEndpoint, scopeForEndpoint } from '../shared/endpoint';
 import { HookError } from '../shared/errors';
 import { RestClient, RestError } from '../shared/rest';
+import { ARM_SCOPE, DEFAULT_ARM_ENDPOINT } from '../shared/subscription-tenant';
 
-export const ARM_SCOPE = 'https://management.azure.com/.default';
-export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';
+export { ARM_SCOPE, DEFAULT_ARM_ENDPOINT };
 const APIM_SUBSCRIPTION_ID =
   /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[\w.()-]+\/providers\/Microsoft\.ApiManagement\/service\/[\w-]+\/subscriptions\/[\w.-]+$/i;
 

@@ -1,6 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { appOnlyToken, refusedToAppOnly, type AppOnlyCaller } from './fake-graph-app-only';
+import { appRoleAssignedTo, deletedItem } from './fake-graph-assignments';
+import {
+  clone,
+  json,
+  noContent,
+  notFound,
+  sendError,
+  validateApplication,
+  type Deleted,
+  type Fault,
+  type FakeApplication,
+  type FakeAssignment,
+  type FakeServicePrincipal,
+  type RecordedRequest,
+} from './fake-graph-objects';
+import { FakeArmSubscriptions } from './fake-arm-subscriptions';
+
+export type {
+  FakeAppRole,
+  FakeApplication,
+  FakeAssignment,
+  FakeServicePrincipal,
+  Fault,
+  RecordedRequest,
+} from './fake-graph-objects';
 
 /**
  * An in-memory Microsoft Graph on 127.0.0.1 that implements exactly the calls the hooks make,
@@ -12,74 +38,24 @@ import type { AddressInfo } from 'node:net';
  * cannot be removed; a duplicate app role assignment is refused with 400 "already exists".
  * One behaviour is only reported (third-party issue threads), not documented: a soft-deleted
  * application keeps its uniqueName, so an upsert with that name fails with 400.
+ *
+ * Tenants: Graph acts in the tenant its token was issued for (the `tid` claim). The fake accepts
+ * its own `token`, of `tenantId`, and any token in `tokenTenants`, and records in `appTenants` in
+ * which tenant each application was created. Beside it, `arm` answers Azure Resource Manager's
+ * `GET /subscriptions/{id}` (the subscription's tenant), which the hooks ask first.
  */
 
-export interface FakeAppRole {
-  id: string;
-  allowedMemberTypes: string[];
-  value: string | null;
-  displayName: string | null;
-  description: string | null;
-  isEnabled: boolean;
-}
-
-export interface FakeApplication {
-  id: string;
-  appId: string;
-  uniqueName: string | null;
-  displayName: string;
-  notes: string | null;
-  signInAudience: string;
-  identifierUris: string[];
-  api: { requestedAccessTokenVersion: number | null; [other: string]: unknown };
-  appRoles: FakeAppRole[];
-}
-
-export interface FakeServicePrincipal {
-  id: string;
-  appId: string;
-  displayName: string;
-  appRoleAssignmentRequired: boolean;
-  appRoles: FakeAppRole[];
-}
-
-export interface FakeAssignment {
-  id: string;
-  principalId: string;
-  resourceId: string;
-  appRoleId: string;
-}
-
-export interface RecordedRequest {
-  readonly method: string;
-  /** Path and query, percent-decoded. */
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: unknown;
-}
-
-export interface Fault {
-  readonly method?: string;
-  /** Matches when the decoded path contains this text. */
-  readonly pathIncludes: string;
-  readonly status: number;
-  readonly code?: string;
-  readonly message?: string;
-  readonly headers?: Record<string, string>;
-  /** How many matching requests fail; default 1. */
-  times?: number;
-}
-
-type Deleted =
-  | { kind: 'application'; object: FakeApplication }
-  | { kind: 'servicePrincipal'; object: FakeServicePrincipal };
-
-function clone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
-
 export class FakeGraph {
-  readonly token = `fake-graph-token-${randomUUID()}`;
+  readonly token: string;
+  /** The tenant of `token`, and of the subscription `arm` serves unless told otherwise. */
+  readonly tenantId = '3c1f5e0a-7b2d-4e6f-9a8b-1c2d3e4f5a6b';
+  /** Owners (service principal ids) of each object an app-only caller created. */
+  readonly owners = new Map<string, Set<string>>();
+  /** Other accepted tokens and their tenant (a token of another tenant acts in that tenant). */
+  readonly tokenTenants = new Map<string, string>();
+  /** appId -> the tenant the application was created in. */
+  readonly appTenants = new Map<string, string>();
+  readonly arm = new FakeArmSubscriptions((token) => this.tokenTenants.has(token));
   readonly apps = new Map<string, FakeApplication>();
   readonly sps = new Map<string, FakeServicePrincipal>();
   readonly assignments: FakeAssignment[] = [];
@@ -101,15 +77,25 @@ export class FakeGraph {
     });
   });
 
+  /** `appOnly`: an application calling as itself, limited to its permissions; else a user. */
+  constructor(readonly appOnly?: AppOnlyCaller) {
+    this.token = appOnly
+      ? appOnlyToken(appOnly, this.tenantId)
+      : `fake-graph-token-${randomUUID()}`;
+  }
+
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.tokenTenants.set(this.token, this.tenantId);
+    await this.arm.start(this.tenantId);
     return this;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.arm.close();
   }
 
   /** Requests that change something (anything but GET). */
@@ -153,6 +139,11 @@ export class FakeGraph {
     return sp;
   }
 
+  /** Graph makes an app-only caller the owner of what it creates. */
+  private createdByCaller(id: string): void {
+    if (this.appOnly) this.owners.set(id, new Set([this.appOnly.servicePrincipalId]));
+  }
+
   appByUniqueName(uniqueName: string): FakeApplication | undefined {
     return [...this.apps.values()].find((a) => a.uniqueName === uniqueName);
   }
@@ -171,7 +162,7 @@ export class FakeGraph {
     try {
       body = raw === '' ? undefined : (JSON.parse(raw) as unknown);
     } catch {
-      return this.error(res, 400, 'BadRequest', 'Malformed JSON.');
+      return sendError(res, 400, 'BadRequest', 'Malformed JSON.');
     }
     const url = new URL(req.url ?? '/', this.url);
     const path = decodeURIComponent(url.pathname);
@@ -183,13 +174,10 @@ export class FakeGraph {
       body,
     });
 
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
-      return this.error(
-        res,
-        401,
-        'InvalidAuthenticationToken',
-        'Access token is empty or invalid.',
-      );
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const tenant = bearer === undefined ? undefined : this.tokenTenants.get(bearer);
+    if (tenant === undefined) {
+      return sendError(res, 401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
     }
     const fault = this.faults.find(
       (f) =>
@@ -199,7 +187,7 @@ export class FakeGraph {
     );
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      return this.error(
+      return sendError(
         res,
         fault.status,
         fault.code ?? 'Fault',
@@ -208,10 +196,11 @@ export class FakeGraph {
       );
     }
     const createIfMissing = req.headers.prefer === 'create-if-missing';
+    if (refusedToAppOnly(this, method, path, res)) return;
 
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/v1\.0\/applications\(uniqueName='([^']*)'\)$/))) {
-      return this.applicationByUniqueName(res, method, m[1]!, body, createIfMissing);
+      return this.applicationByUniqueName(res, method, m[1]!, body, createIfMissing, tenant);
     }
     if ((m = path.match(/^\/v1\.0\/applications\/([0-9a-f-]+)$/))) {
       return this.applicationById(res, method, m[1]!, body);
@@ -220,15 +209,15 @@ export class FakeGraph {
       return this.servicePrincipalByAppId(res, method, m[1]!, body, createIfMissing);
     }
     if ((m = path.match(/^\/v1\.0\/servicePrincipals\/([0-9a-f-]+)\/appRoleAssignedTo$/))) {
-      return this.appRoleAssignedTo(res, method, m[1]!, body, url);
+      return appRoleAssignedTo(this, res, method, m[1]!, body, url);
     }
     if ((m = path.match(/^\/v1\.0\/servicePrincipals\/([0-9a-f-]+)$/))) {
       return this.servicePrincipalById(res, method, m[1]!, body);
     }
     if ((m = path.match(/^\/v1\.0\/directory\/deletedItems\/([0-9a-f-]+)$/))) {
-      return this.deletedItem(res, method, m[1]!);
+      return deletedItem(this, res, method, m[1]!);
     }
-    return this.error(
+    return sendError(
       res,
       501,
       'NotImplementedInFake',
@@ -242,25 +231,26 @@ export class FakeGraph {
     uniqueName: string,
     body: unknown,
     createIfMissing: boolean,
+    tenant: string,
   ): void {
     const app = this.appByUniqueName(uniqueName);
     if (method === 'GET') {
-      return app ? this.json(res, 200, app) : this.notFound(res, uniqueName);
+      return app ? json(res, 200, app) : notFound(res, uniqueName);
     }
     if (method !== 'PATCH') {
-      return this.error(res, 405, 'MethodNotAllowed', method);
+      return sendError(res, 405, 'MethodNotAllowed', method);
     }
     if (app) {
       return this.patchApplication(res, app, body);
     }
     if (!createIfMissing) {
-      return this.notFound(res, uniqueName);
+      return notFound(res, uniqueName);
     }
     const held = [...this.deleted.values()].some(
       (d) => d.kind === 'application' && d.object.uniqueName === uniqueName,
     );
     if (held) {
-      return this.error(
+      return sendError(
         res,
         400,
         'Request_BadRequest',
@@ -269,18 +259,20 @@ export class FakeGraph {
     }
     const fields = (body ?? {}) as Partial<FakeApplication>;
     if (typeof fields.displayName !== 'string' || fields.displayName === '') {
-      return this.error(res, 400, 'Request_BadRequest', 'displayName is required.');
+      return sendError(res, 400, 'Request_BadRequest', 'displayName is required.');
     }
-    const problem = this.validateApplication(fields);
+    const problem = validateApplication(fields);
     if (problem) {
-      return this.error(res, 400, 'Request_BadRequest', problem);
+      return sendError(res, 400, 'Request_BadRequest', problem);
     }
     const created = this.addApplication({
       ...clone(fields),
       displayName: fields.displayName,
       uniqueName,
     });
-    return this.json(res, 201, created);
+    this.appTenants.set(created.appId, tenant);
+    this.createdByCaller(created.id);
+    return json(res, 201, created);
   }
 
   private applicationById(
@@ -291,7 +283,7 @@ export class FakeGraph {
   ): void {
     const app = this.apps.get(id);
     if (!app) {
-      return this.notFound(res, id);
+      return notFound(res, id);
     }
     if (method === 'PATCH') {
       return this.patchApplication(res, app, body);
@@ -303,63 +295,28 @@ export class FakeGraph {
       if (sp) {
         this.deleteServicePrincipal(sp);
       }
-      return this.noContent(res);
+      return noContent(res);
     }
-    return this.error(res, 405, 'MethodNotAllowed', method);
-  }
-
-  private validateApplication(
-    fields: Partial<FakeApplication>,
-    existing?: FakeApplication,
-  ): string | undefined {
-    if ('uniqueName' in fields && existing?.uniqueName) {
-      return 'uniqueName is immutable.';
-    }
-    for (const role of fields.appRoles ?? []) {
-      if (
-        typeof role.id !== 'string' ||
-        !/^[0-9a-f-]{36}$/i.test(role.id) ||
-        !Array.isArray(role.allowedMemberTypes) ||
-        role.allowedMemberTypes.length === 0 ||
-        typeof role.isEnabled !== 'boolean' ||
-        typeof role.displayName !== 'string' ||
-        typeof role.description !== 'string'
-      ) {
-        return 'Invalid app role.';
-      }
-    }
-    if (fields.appRoles && existing) {
-      for (const old of existing.appRoles) {
-        if (old.isEnabled && !fields.appRoles.some((r) => r.id === old.id)) {
-          return 'CannotDeleteOrUpdateEnabledEntitlement: disable the app role before removing it.';
-        }
-      }
-    }
-    for (const uri of fields.identifierUris ?? []) {
-      if (!existing || (uri.startsWith('api://') && uri !== `api://${existing.appId}`)) {
-        return `Values of identifierUris property must use a verified domain or the app id: ${uri}`;
-      }
-    }
-    return undefined;
+    return sendError(res, 405, 'MethodNotAllowed', method);
   }
 
   private patchApplication(res: http.ServerResponse, app: FakeApplication, body: unknown): void {
     const fields = (body ?? {}) as Partial<FakeApplication>;
     for (const key of ['id', 'appId'] as const) {
       if (key in fields) {
-        return this.error(res, 400, 'Request_BadRequest', `${key} is read-only.`);
+        return sendError(res, 400, 'Request_BadRequest', `${key} is read-only.`);
       }
     }
-    const problem = this.validateApplication(fields, app);
+    const problem = validateApplication(fields, app);
     if (problem) {
-      return this.error(res, 400, 'Request_BadRequest', problem);
+      return sendError(res, 400, 'Request_BadRequest', problem);
     }
     Object.assign(app, clone(fields));
     const sp = this.spByAppId(app.appId);
     if (sp) {
       sp.appRoles = clone(app.appRoles);
     }
-    return this.noContent(res);
+    return noContent(res);
   }
 
   private servicePrincipalByAppId(
@@ -371,29 +328,31 @@ export class FakeGraph {
   ): void {
     const sp = this.spByAppId(appId);
     if (method === 'GET') {
-      return sp ? this.json(res, 200, sp) : this.notFound(res, appId);
+      return sp ? json(res, 200, sp) : notFound(res, appId);
     }
     if (method !== 'PATCH') {
-      return this.error(res, 405, 'MethodNotAllowed', method);
+      return sendError(res, 405, 'MethodNotAllowed', method);
     }
     const fields = (body ?? {}) as Partial<FakeServicePrincipal>;
     if (sp) {
       Object.assign(sp, clone(fields));
-      return this.noContent(res);
+      return noContent(res);
     }
     if (!createIfMissing) {
-      return this.notFound(res, appId);
+      return notFound(res, appId);
     }
     const app = [...this.apps.values()].find((a) => a.appId === appId);
     if (!app) {
-      return this.error(
+      return sendError(
         res,
         400,
         'Request_BadRequest',
         `The appId '${appId}' of the service principal does not reference a valid application object.`,
       );
     }
-    return this.json(res, 201, this.addServicePrincipal(app, clone(fields)));
+    const created = this.addServicePrincipal(app, clone(fields));
+    this.createdByCaller(created.id);
+    return json(res, 201, created);
   }
 
   private deleteServicePrincipal(sp: FakeServicePrincipal): void {
@@ -415,146 +374,16 @@ export class FakeGraph {
   ): void {
     const sp = this.sps.get(id);
     if (!sp) {
-      return this.notFound(res, id);
+      return notFound(res, id);
     }
     if (method === 'PATCH') {
       Object.assign(sp, clone(body ?? {}));
-      return this.noContent(res);
+      return noContent(res);
     }
     if (method === 'DELETE') {
       this.deleteServicePrincipal(sp);
-      return this.noContent(res);
+      return noContent(res);
     }
-    return this.error(res, 405, 'MethodNotAllowed', method);
-  }
-
-  private appRoleAssignedTo(
-    res: http.ServerResponse,
-    method: string,
-    spId: string,
-    body: unknown,
-    url: URL,
-  ): void {
-    const sp = this.sps.get(spId);
-    if (!sp) {
-      return this.notFound(res, spId);
-    }
-    if (method === 'GET') {
-      const all =
-        this.hideAssignmentsFromList > 0
-          ? []
-          : this.assignments.filter((a) => a.resourceId === spId);
-      if (this.hideAssignmentsFromList > 0) {
-        this.hideAssignmentsFromList--;
-      }
-      const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
-      const page = all.slice(skip, skip + this.pageSize);
-      const result: Record<string, unknown> = { value: page };
-      if (skip + this.pageSize < all.length) {
-        const base = this.nextLinkBase ?? this.url;
-        result['@odata.nextLink'] =
-          `${base}/v1.0/servicePrincipals/${spId}/appRoleAssignedTo?$skiptoken=${skip + this.pageSize}`;
-      }
-      return this.json(res, 200, result);
-    }
-    if (method !== 'POST') {
-      return this.error(res, 405, 'MethodNotAllowed', method);
-    }
-    const fields = (body ?? {}) as Partial<FakeAssignment>;
-    if (fields.resourceId !== spId) {
-      return this.error(
-        res,
-        400,
-        'Request_BadRequest',
-        'resourceId must be the service principal of the URL.',
-      );
-    }
-    if (!sp.appRoles.some((r) => r.id === fields.appRoleId && r.isEnabled)) {
-      return this.error(
-        res,
-        400,
-        'Request_BadRequest',
-        `Permission being assigned was not found on application '${sp.appId}'.`,
-      );
-    }
-    if (
-      typeof fields.principalId !== 'string' ||
-      !(this.principals.has(fields.principalId) || this.sps.has(fields.principalId))
-    ) {
-      return this.error(res, 400, 'Request_BadRequest', 'Not a valid reference update.');
-    }
-    if (
-      this.assignments.some(
-        (a) =>
-          a.resourceId === spId &&
-          a.principalId === fields.principalId &&
-          a.appRoleId === fields.appRoleId,
-      )
-    ) {
-      return this.error(
-        res,
-        400,
-        'Request_BadRequest',
-        'Permission being assigned already exists on the object',
-      );
-    }
-    const assignment: FakeAssignment = {
-      id: randomUUID(),
-      principalId: fields.principalId,
-      resourceId: spId,
-      appRoleId: fields.appRoleId!,
-    };
-    this.assignments.push(assignment);
-    return this.json(res, 201, assignment);
-  }
-
-  private deletedItem(res: http.ServerResponse, method: string, id: string): void {
-    const item = this.deleted.get(id);
-    if (!item) {
-      return this.notFound(res, id);
-    }
-    if (method === 'GET') {
-      return this.json(res, 200, {
-        '@odata.type': `#microsoft.graph.${item.kind}`,
-        ...item.object,
-      });
-    }
-    if (method === 'DELETE') {
-      this.deleted.delete(id);
-      return this.noContent(res);
-    }
-    return this.error(res, 405, 'MethodNotAllowed', method);
-  }
-
-  private json(res: http.ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/json;odata.metadata=minimal' });
-    res.end(JSON.stringify(body));
-  }
-
-  private noContent(res: http.ServerResponse): void {
-    res.writeHead(204);
-    res.end();
-  }
-
-  private notFound(res: http.ServerResponse, what: string): void {
-    this.error(
-      res,
-      404,
-      'Request_ResourceNotFound',
-      `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`,
-    );
-  }
-
-  private error(
-    res: http.ServerResponse,
-    status: number,
-    code: string,
-    message: string,
-    headers: Record<string, string> = {},
-  ): void {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(
-      JSON.stringify({ error: { code, message, innerError: { 'request-id': randomUUID() } } }),
-    );
+    return sendError(res, 405, 'MethodNotAllowed', method);
   }
 }

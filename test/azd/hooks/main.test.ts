@@ -53,6 +53,7 @@ const BASE = () => ({
   AZURE_ENV_NAME: 'dev',
   AZURE_SUBSCRIPTION_ID: SUBSCRIPTION_ID,
   GRAPH_ENDPOINT: graph.url,
+  ARM_ENDPOINT: graph.arm.url,
 });
 
 describe.skipIf(process.platform === 'win32')(
@@ -72,8 +73,15 @@ describe.skipIf(process.platform === 'win32')(
         'API_APP_ROLE',
       ]);
       expect(sets[0]).toEqual(['env', 'set', 'API_APP_CLIENT_ID', app.appId]);
-      const auth = azdCalls().find((args) => args[0] === 'auth')!;
-      expect(auth).toContain('https://graph.microsoft.com/.default');
+      // First ARM, for the subscription's tenant, then Graph in that tenant.
+      const auth = azdCalls().filter((args) => args[0] === 'auth');
+      expect(auth[0]).toContain('https://management.azure.com/.default');
+      expect(auth[0]).not.toContain('--tenant-id');
+      expect(auth[1]).toContain('https://graph.microsoft.com/.default');
+      expect(auth[1]?.slice(auth[1].indexOf('--tenant-id'))).toEqual([
+        '--tenant-id',
+        graph.tenantId,
+      ]);
       expect(run.stdout + run.stderr).not.toContain(graph.token);
 
       // azd passes the stored values to the next run: nothing to write, nothing to store.

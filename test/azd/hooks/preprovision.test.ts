@@ -75,12 +75,17 @@ describe('preprovision, first run', () => {
     expect(graph.writes()[2]!.body).toEqual({ appRoleAssignmentRequired: true });
   });
 
-  it('asks for a Microsoft Graph token and sends it only as the Authorization header', async () => {
+  it('asks ARM for the tenant first, then for a Graph token of that tenant, sent only as the Authorization header', async () => {
     const run = hookRun(graph);
     await preprovision(run.context);
     expect((run.context.credential as unknown as { scopes: string[] }).scopes).toEqual([
-      'https://graph.microsoft.com/.default',
+      'https://management.azure.com/.default',
     ]);
+    expect(graph.arm.requests).toEqual([
+      `GET /subscriptions/${SUBSCRIPTION_ID}?api-version=2022-12-01`,
+    ]);
+    expect(run.tenants).toEqual([graph.tenantId]);
+    expect(run.graphScopes).toEqual(['https://graph.microsoft.com/.default']);
     expect(graph.requests.every((r) => r.headers.authorization === `Bearer ${graph.token}`)).toBe(
       true,
     );
@@ -247,6 +252,31 @@ describe('preprovision, failures', () => {
     expect(run.stored).toEqual([]);
   });
 
+  it('says that creating the service principal needs the Application Developer role (403)', async () => {
+    // The app registration is created (members may register applications), its service
+    // principal is refused: Graph's upsert-servicePrincipal page names Application Developer.
+    graph.fail({
+      method: 'PATCH',
+      pathIncludes: 'servicePrincipals(appId=',
+      status: 403,
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
+    const run = hookRun(graph);
+    const error = await preprovision(run.context).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'permission_denied' });
+    expect((error as Error).message).toContain(
+      "Microsoft Graph refused to create or update the app registration's service principal (403 " +
+        'Authorization_RequestDenied). The user signed in to azd needs the delegated permission ' +
+        'Application.ReadWrite.All and the Application Developer role',
+    );
+    expect((error as Error).message).toContain(
+      'registering an application does not by itself allow a user who is not an administrator',
+    );
+    expect(graph.apps.size).toBe(1);
+    expect(run.stored).toEqual([]);
+  });
+
   it('honours Retry-After on 429 and goes on', async () => {
     graph.fail({
       method: 'GET',
@@ -296,6 +326,7 @@ describe('preprovision, failures', () => {
     expect(error).toMatchObject({ code: 'invalid_setting' });
     expect((error as Error).message).toContain('GRAPH_ENDPOINT');
     expect((run.context.credential as unknown as { scopes: string[] }).scopes).toEqual([]);
+    expect(graph.arm.requests).toEqual([]);
   });
 
   it('explains a uniqueName still held by a deleted registration', async () => {

@@ -24,11 +24,21 @@ export interface TestRun {
   readonly logs: string[];
   readonly warnings: string[];
   readonly sleeps: number[];
+  /** The tenants the hook asked Graph credentials for, in order. */
+  readonly tenants: string[];
+  /** Scopes asked for with a tenant's credential (Graph), after `context.credential`'s (ARM). */
+  readonly graphScopes: string[];
+}
+
+/** The fake Graph's token for a tenant (see FakeGraph.tokenTenants); a dud for an unknown one. */
+export function tokenForTenant(graph: FakeGraph, tenantId: string): string {
+  for (const [token, tenant] of graph.tokenTenants) if (tenant === tenantId) return token;
+  return `no-token-for-${tenantId}`;
 }
 
 /**
- * A hook context wired to the fake Graph: azd values as azd would pass them (the defaults plus
- * `values`), `azd env set` recorded, no real waiting.
+ * A hook context wired to the fake Graph and its ARM: azd values as azd would pass them (the
+ * defaults plus `values`), `azd env set` recorded, a Graph credential per tenant, no real waiting.
  */
 export function hookRun(
   graph: FakeGraph,
@@ -38,11 +48,14 @@ export function hookRun(
   const logs: string[] = [];
   const warnings: string[] = [];
   const sleeps: number[] = [];
+  const tenants: string[] = [];
+  const graphScopes: string[] = [];
   const context: HookContext = {
     values: {
       AZURE_ENV_NAME: 'dev',
       AZURE_SUBSCRIPTION_ID: SUBSCRIPTION_ID,
       GRAPH_ENDPOINT: graph.url,
+      ARM_ENDPOINT: graph.arm.url,
       ...values,
     },
     azdEnv: {
@@ -52,6 +65,17 @@ export function hookRun(
       },
     },
     credential: fakeCredential(graph.token),
+    credentialForTenant(tenantId) {
+      tenants.push(tenantId);
+      const credential = fakeCredential(tokenForTenant(graph, tenantId));
+      return {
+        getToken: async (scope, options) => {
+          const token = await credential.getToken(scope, options);
+          graphScopes.push(...credential.scopes.splice(0));
+          return token;
+        },
+      };
+    },
     sleep(ms) {
       sleeps.push(ms);
       return Promise.resolve();
@@ -59,7 +83,7 @@ export function hookRun(
     log: (line) => logs.push(line),
     warn: (line) => warnings.push(line),
   };
-  return { context, stored, logs, warnings, sleeps };
+  return { context, stored, logs, warnings, sleeps, tenants, graphScopes };
 }
 
 /** The azd values after a run: what was passed in plus what the run stored. */

@@ -162,6 +162,14 @@ describe('smoke checks against deployments that behave wrong', () => {
     expect(detail(report, 'apim-hides-backend-headers')).toMatch(/x-powered-by/i);
   });
 
+  it("fails on the front end's ARRAffinity cookie, whose Domain names the Function App's host", async () => {
+    const { report } = await smoke({ arrAffinity: true });
+    expect(failed(report)).toEqual(['apim-hides-backend-headers']);
+    expect(detail(report, 'apim-hides-backend-headers')).toContain(
+      "set-cookie (names the Function App's host)",
+    );
+  });
+
   it('fails when API Management echoes the key, without printing it', async () => {
     const { report, deployment } = await smoke({ echoKey: true });
     expect(failed(report)).toEqual(['apim-does-not-echo-key']);

@@ -16,7 +16,8 @@ export interface DeploymentBehaviour {
   platformBlocks?: boolean;
   /** The object id /whoami reports; default API Management's. */
   whoamiObjectId?: string;
-  whoamiRoles?: string[];
+  /** The roles /whoami reports (a function: asked on every call); default `Api.Invoke`. */
+  whoamiRoles?: string[] | (() => string[]);
   tokenVersion?: string;
   /** The gateway passes the function's X-Powered-By and Request-Context through. */
   gatewayLeaksHeaders?: boolean;
@@ -26,6 +27,12 @@ export interface DeploymentBehaviour {
   gatewayAcceptsAnyKey?: boolean;
   /** Built-in errors (key, operation) get API Management's own body, not the on-error problem. */
   builtInErrorsSkipOnError?: boolean;
+  /**
+   * The Function App's front end adds an `ARRAffinity` cookie for its own host name to every
+   * response (Microsoft.Web/sites `clientAffinityEnabled`, on unless set to false), and the
+   * gateway passes Set-Cookie through, as API Management does.
+   */
+  arrAffinity?: boolean;
   /** Keyed calls that fail with 500 first, as while the role assignment propagates. */
   failuresBeforeReady?: number;
 }
@@ -69,6 +76,11 @@ export async function startFakeDeployment(
 
   const fn = await listen((req, res) => {
     const url = new URL(req.url ?? '/', 'http://function');
+    if (behaviour.arrAffinity) {
+      res.setHeader('set-cookie', [
+        `ARRAffinity=${randomBytes(32).toString('hex')};Path=/;HttpOnly;Secure;Domain=127.0.0.1`,
+      ]);
+    }
     const backendHeaders = {
       'X-Powered-By': 'ASP.NET',
       'Request-Context': 'appId=cid-v1:00000000-0000-0000-0000-000000000000',
@@ -119,7 +131,10 @@ export async function startFakeDeployment(
           tenantId: '8d3a6f1e-2b4c-4d5e-9f60-7a8b9c0d1e2f',
           issuer: 'https://login.microsoftonline.com/8d3a6f1e-2b4c-4d5e-9f60-7a8b9c0d1e2f/v2.0',
           tokenVersion: behaviour.tokenVersion ?? '2.0',
-          roles: behaviour.whoamiRoles ?? ['Api.Invoke'],
+          roles:
+            typeof behaviour.whoamiRoles === 'function'
+              ? behaviour.whoamiRoles()
+              : (behaviour.whoamiRoles ?? ['Api.Invoke']),
           expiresAt: new Date(Date.now() + 3600_000).toISOString(),
         }),
       );
@@ -168,10 +183,10 @@ export async function startFakeDeployment(
       `${fn.url}${url.pathname}${url.search}`,
       { headers: { authorization: `Bearer ${apimToken}` } },
       (backend) => {
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(backend.headers)) {
           const hidden = ['x-powered-by', 'request-context'].includes(name);
-          if (typeof value === 'string' && (!hidden || behaviour.gatewayLeaksHeaders)) {
+          if (value !== undefined && (!hidden || behaviour.gatewayLeaksHeaders)) {
             headers[name] = value;
           }
         }

@@ -225,3 +225,72 @@ describe('claim by claim, on a frozen clock', () => {
     },
   );
 });
+
+describe('claim values at their limits', () => {
+  const largest = 8.64e12; // the largest time a Date can hold, in seconds
+
+  it('accepts an exp of the largest time a date can hold, and refuses one second more', async () => {
+    const caller = await validator().validate(`Bearer ${sign(v2Claims({ exp: largest }), key)}`);
+    expect(caller.expiresAt.getTime()).toBe(largest * 1000);
+    const beyond = sign(v2Claims({ exp: largest + 1 }), key);
+    expect(await codeOf(validator().validate(`Bearer ${beyond}`))).toBe('missing_claim');
+  });
+
+  it.each([
+    ['an array holding the GUID', [APIM_OID]],
+    ['a number', 42],
+    ['an object', { id: APIM_OID }],
+  ])('refuses an oid that is %s', async (_case, oid) => {
+    const token = sign(v2Claims({ oid }), key);
+    expect(await codeOf(validator().validate(`Bearer ${token}`))).toBe('missing_claim');
+  });
+
+  it.each([
+    ['an array holding the tenant', [TENANT]],
+    ['a number', 42],
+  ])('refuses a tid that is %s', async (_case, tid) => {
+    const token = sign(v2Claims({ tid }), key);
+    expect(await codeOf(validator().validate(`Bearer ${token}`))).toBe('invalid_tenant');
+  });
+
+  it.each([
+    ['an array holding the client id', [APIM_CLIENT_ID]],
+    ['a number', 42],
+  ])('refuses an azp that is %s', async (_case, azp) => {
+    const token = sign(v2Claims({ azp }), key);
+    expect(await codeOf(validator().validate(`Bearer ${token}`))).toBe('client_not_allowed');
+  });
+
+  it('returns only the roles that are strings', async () => {
+    const token = sign(v2Claims({ roles: [ROLE, 42, null, { role: ROLE }, 'Other'] }), key);
+    expect((await validator().validate(`Bearer ${token}`)).roles).toEqual([ROLE, 'Other']);
+  });
+
+  it('does not take a role from a non-string entry', async () => {
+    const token = sign(v2Claims({ roles: [[ROLE]] }), key);
+    expect(await codeOf(validator().validate(`Bearer ${token}`))).toBe('missing_role');
+  });
+
+  it.each([
+    ['no roles claim', undefined],
+    ['a roles claim that is a string', ROLE],
+  ])('returns no roles for %s when none are required', async (_case, roles) => {
+    const token = sign(v2Claims({ roles }), key);
+    const caller = await validator({ requiredRoles: [] }).validate(`Bearer ${token}`);
+    expect(caller.roles).toEqual([]);
+  });
+
+  it('returns no client id for a token without one when client ids are not checked', async () => {
+    const token = sign(v2Claims({ azp: undefined }), key);
+    const caller = await validator({ allowedClientIds: undefined }).validate(`Bearer ${token}`);
+    expect(caller.clientId).toBeUndefined();
+  });
+
+  it.each([
+    ['v2 token: azp, not appid', v2Claims({ azp: OTHER_OID, appid: APIM_CLIENT_ID })],
+    ['v1 token: appid, not azp', v1Claims({ appid: OTHER_OID, azp: APIM_CLIENT_ID })],
+  ])('reads the client id from the claim of its version (%s)', async (_case, claims) => {
+    const token = sign(claims, key);
+    expect(await codeOf(validator().validate(`Bearer ${token}`))).toBe('client_not_allowed');
+  });
+});

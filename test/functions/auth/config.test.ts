@@ -123,3 +123,77 @@ describe('loadAuthConfig', () => {
     expect(config.jwksUri).toBe('http://localhost:7072/keys');
   });
 });
+
+describe('loadAuthConfig at the edges', () => {
+  it.each([
+    [
+      'an empty client id entry',
+      { AUTH_ALLOWED_CLIENT_IDS: `${APIM},,${APIM}` },
+      'AUTH_ALLOWED_CLIENT_IDS',
+    ],
+    ['an empty issuer entry', { AUTH_ISSUERS: 'https://a/,,https://b/' }, 'AUTH_ISSUERS'],
+    [
+      'one audience of several with white space',
+      { AUTH_AUDIENCES: 'api://a b,api://c' },
+      'AUTH_AUDIENCES',
+    ],
+    ['a tab inside an audience', { AUTH_AUDIENCES: 'api://a\tb' }, 'AUTH_AUDIENCES'],
+    ['a GUID with a prefix', { AUTH_TENANT_ID: `x${TENANT}` }, 'AUTH_TENANT_ID'],
+    ['a GUID with a suffix', { AUTH_TENANT_ID: `${TENANT}x` }, 'AUTH_TENANT_ID'],
+    [
+      'a JWKS address over ftp on loopback',
+      { AUTH_JWKS_URI: 'ftp://127.0.0.1/keys' },
+      'AUTH_JWKS_URI',
+    ],
+    ['an issuer over ws on loopback', { AUTH_ISSUERS: 'ws://localhost/t/' }, 'AUTH_ISSUERS'],
+  ])('refuses %s, naming the setting', (_case, change, setting) => {
+    expect(failure({ ...minimal, ...change }).setting).toBe(setting);
+  });
+
+  it.each([
+    [{ AUTH_TENANT_ID: undefined }, 'AUTH_TENANT_ID', 'is missing or empty.'],
+    [{ AUTH_TENANT_ID: ' \t ' }, 'AUTH_TENANT_ID', 'is missing or empty.'],
+    [{ AUTH_TENANT_ID: 'x' }, 'AUTH_TENANT_ID', 'must hold GUIDs only.'],
+    [
+      { AUTH_REQUIRED_ROLES: ' ' },
+      'AUTH_REQUIRED_ROLES',
+      'is set but empty: remove it to use the default, or give a value.',
+    ],
+    [
+      { AUTH_AUDIENCES: 'a,,b' },
+      'AUTH_AUDIENCES',
+      'has an empty entry: use a comma-separated list without blanks.',
+    ],
+    [{ AUTH_AUDIENCES: 'a b' }, 'AUTH_AUDIENCES', 'has an entry with white space in it.'],
+    [{ AUTH_JWKS_URI: 'keys' }, 'AUTH_JWKS_URI', 'must hold absolute URLs.'],
+    [
+      { AUTH_JWKS_URI: 'http://keys.example.com/' },
+      'AUTH_JWKS_URI',
+      'must use https (plain http is accepted for loopback addresses only).',
+    ],
+    [
+      { AUTH_CLOCK_SKEW_SECONDS: '301' },
+      'AUTH_CLOCK_SKEW_SECONDS',
+      'must be a whole number of seconds from 0 to 300.',
+    ],
+  ])('says why: %j → %s %s', (change, setting, reason) => {
+    expect(failure({ ...minimal, ...change })).toEqual({ setting, reason });
+  });
+
+  it('trims the values it reads', () => {
+    const config = loadAuthConfig({
+      ...minimal,
+      AUTH_TENANT_ID: `  ${TENANT}\t`,
+      AUTH_ISSUERS: ' https://a.example.com/ , https://b.example.com/ ',
+      AUTH_CLOCK_SKEW_SECONDS: ' 60 ',
+    });
+    expect(config.tenantId).toBe(TENANT.toLowerCase());
+    expect(config.issuers).toEqual(['https://a.example.com/', 'https://b.example.com/']);
+    expect(config.clockSkewSeconds).toBe(60);
+  });
+
+  it('keeps each list entry once', () => {
+    const config = loadAuthConfig({ ...minimal, AUTH_AUDIENCES: 'api://x,api://x,api://y' });
+    expect(config.audiences).toEqual(['api://x', 'api://y']);
+  });
+});

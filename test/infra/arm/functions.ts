@@ -40,6 +40,36 @@ export function callFunction(
   const args = (): Json[] => argExprs.map((a) => env.evaluateExpr(a, scope));
   const fn = name.toLowerCase();
   switch (fn) {
+    // ARM evaluates only the branch `if` takes (functions-logical "if"), so a fail() in the
+    // other branch does not stop the deployment.
+    case 'if': {
+      const [condition, whenTrue, whenFalse] = argExprs;
+      if (condition === undefined || whenTrue === undefined || whenFalse === undefined)
+        throw new TemplateError('if() takes three arguments');
+      const chosen = env.evaluateExpr(condition, scope) === true ? whenTrue : whenFalse;
+      return env.evaluateExpr(chosen, scope);
+    }
+    case 'fail':
+      throw new TemplateError(asString(args()[0] ?? null, 'fail()'));
+    case 'equals': {
+      const [a, b] = args();
+      return JSON.stringify(a) === JSON.stringify(b);
+    }
+    case 'not':
+      return args()[0] !== true;
+    case 'empty': {
+      const value = args()[0] ?? null;
+      if (value === null) return true;
+      if (typeof value === 'string' || Array.isArray(value)) return value.length === 0;
+      if (isObject(value)) return Object.keys(value).length === 0;
+      throw new TemplateError(`empty(): unsupported argument ${JSON.stringify(value)}`);
+    }
+    case 'length': {
+      const value = args()[0] ?? null;
+      if (typeof value === 'string' || Array.isArray(value)) return value.length;
+      if (isObject(value)) return Object.keys(value).length;
+      throw new TemplateError(`length(): unsupported argument ${JSON.stringify(value)}`);
+    }
     case 'parameters': {
       const key = asString(args()[0] ?? null, 'parameters()');
       if (!(key in scope.parameters)) throw new TemplateError(`parameters('${key}'): not declared`);

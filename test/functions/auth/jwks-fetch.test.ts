@@ -1,0 +1,153 @@
+/**
+ * How the signing key store fetches the JWKS: only a 200 answer, no redirects, a body bounded by
+ * `maxResponseBytes` whether or not its length is declared, and a `keys` array. Every refusal is
+ * `signing_keys_unavailable` (503); the boundaries are tested on both sides.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AuthError } from '../../../functions/auth/errors';
+import { SigningKeyStore, SigningKeyStoreOptions } from '../../../functions/auth/signing-keys';
+import { JwksBehaviour, JwksServer, startJwksServer } from '../../support/jwks-server';
+import { createTestKey, TestKey } from '../../support/tokens';
+
+let key: TestKey;
+let server: JwksServer | undefined;
+
+beforeAll(() => {
+  key = createTestKey();
+});
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function store(
+  behaviour: JwksBehaviour,
+  options: Partial<SigningKeyStoreOptions> = {},
+): Promise<SigningKeyStore> {
+  server = await startJwksServer(behaviour);
+  return new SigningKeyStore({ jwksUri: server.url, now: () => 1_000_000, ...options });
+}
+
+async function outcome(keys: SigningKeyStore): Promise<string> {
+  try {
+    await keys.getKey(key.kid);
+    return 'found';
+  } catch (error) {
+    if (error instanceof AuthError) return error.code;
+    throw error;
+  }
+}
+
+/** A valid JWKS padded with white space to exactly `bytes` bytes. */
+function jwksOfSize(bytes: number): string {
+  const body = JSON.stringify({ keys: [key.jwk] });
+  expect(bytes).toBeGreaterThanOrEqual(body.length);
+  return body + ' '.repeat(bytes - body.length);
+}
+
+/** Answers 200 with the body written in two chunks, so that no Content-Length is sent. */
+const chunked = (body: string): JwksBehaviour => ({
+  kind: 'handler',
+  handle: (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const half = Math.floor(body.length / 2);
+    res.write(body.slice(0, half));
+    res.end(body.slice(half));
+  },
+});
+
+const CAP = 4_096;
+
+describe('JWKS fetch', () => {
+  it('asks for JSON', async () => {
+    const keys = await store({ kind: 'keys', keys: [key.jwk] });
+    expect(await outcome(keys)).toBe('found');
+    expect(server!.lastHeaders?.accept).toBe('application/json');
+  });
+
+  it.each([301, 302, 307, 308])(
+    'does not follow a redirect (HTTP %i) to another JWKS',
+    async (status) => {
+      const target = await startJwksServer({ kind: 'keys', keys: [key.jwk] });
+      try {
+        const keys = await store({
+          kind: 'handler',
+          handle: (res) => {
+            res.writeHead(status, { location: target.url });
+            res.end();
+          },
+        });
+        expect(await outcome(keys)).toBe('signing_keys_unavailable');
+        expect(target.requests).toBe(0);
+      } finally {
+        await target.close();
+      }
+    },
+  );
+
+  it.each([201, 203, 204, 206, 299, 304, 400, 404, 429, 500, 503])(
+    'refuses a valid key set served with HTTP %i (only 200 is an answer)',
+    async (status) => {
+      const keys = await store({
+        kind: 'handler',
+        handle: (res) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ keys: [key.jwk] }));
+        },
+      });
+      expect(await outcome(keys)).toBe('signing_keys_unavailable');
+    },
+  );
+
+  it.each([
+    ['declared, exactly at the cap', 'declared', CAP, 'found'],
+    ['declared, one byte over the cap', 'declared', CAP + 1, 'signing_keys_unavailable'],
+    ['chunked, exactly at the cap', 'chunked', CAP, 'found'],
+    ['chunked, one byte over the cap', 'chunked', CAP + 1, 'signing_keys_unavailable'],
+  ] as const)('bounds the body: %s', async (_case, framing, bytes, expected) => {
+    const body = jwksOfSize(bytes);
+    const behaviour: JwksBehaviour =
+      framing === 'declared' ? { kind: 'body', body } : chunked(body);
+    const keys = await store(behaviour, { maxResponseBytes: CAP });
+    expect(await outcome(keys)).toBe(expected);
+  });
+
+  it('bounds the body by default to 256 KiB', async () => {
+    const atCap = await store(chunked(jwksOfSize(256 * 1024)));
+    expect(await outcome(atCap)).toBe('found');
+    await server!.close();
+    const overCap = await store(chunked(jwksOfSize(256 * 1024 + 1)));
+    expect(await outcome(overCap)).toBe('signing_keys_unavailable');
+  });
+
+  it('refuses a declared oversized body before reading it', async () => {
+    // The body never comes: only the declared length can end this fetch before its timeout
+    // (which is set far beyond the test's own timeout).
+    const keys = await store(
+      {
+        kind: 'handler',
+        handle: (res) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': CAP + 1 });
+          res.write('{');
+        },
+      },
+      { maxResponseBytes: CAP, fetchTimeoutMs: 10 * 60_000 },
+    );
+    expect(await outcome(keys)).toBe('signing_keys_unavailable');
+  });
+
+  it.each([
+    ['keys an object', '{"keys":{}}'],
+    ['keys an object with a length', `{"keys":{"length":1,"0":${JSON.stringify({})}}}`],
+    ['keys a string', '{"keys":"abc"}'],
+    ['keys null', '{"keys":null}'],
+    ['null', 'null'],
+    ['a number', '42'],
+    ['a string', '"keys"'],
+    ['an array of keys', '[]'],
+  ])('refuses a body that is %s', async (_case, body) => {
+    const keys = await store({ kind: 'body', body });
+    expect(await outcome(keys)).toBe('signing_keys_unavailable');
+  });
+});
