@@ -96,8 +96,13 @@ describe('launch.json', () => {
     expect(start.type).toBe('node');
     expect(start.env).toEqual({ LOCAL_FUNCTION_HOST: 'builtin' });
     expect(task(start.preLaunchTask!).script).toBe('build');
-    // The program is what `npm start` runs, built from a source that exists.
-    expect(scripts.start).toContain(start.program!.replace('${workspaceFolder}/', ''));
+    // The program is what `npm start` runs (through the launcher, which runs the compiled entry
+    // point of its `start` row), built from a source that exists.
+    expect(scripts.start).toBe('node scripts/local/shared/launch.cjs start');
+    const entry = /start: \{ entry: '([^']+)'/.exec(
+      readRepoFile('scripts/local/shared/launch.cjs'),
+    );
+    expect(start.program).toBe(`\${workspaceFolder}/dist/scripts/${entry![1]}.js`);
     expect(fs.existsSync(path.join(ROOT, sourceOf(start.program!)))).toBe(true);
   });
 
