@@ -1,11 +1,10 @@
 import type { TokenCredential } from '@azure/identity';
 import { isGuid } from './azd-env';
-import { parseServiceEndpoint, scopeForEndpoint } from './endpoint';
+import { armClient, ARM_SCOPE, DEFAULT_ARM_ENDPOINT } from './arm';
 import { HookError } from './errors';
-import { RestClient, RestError } from './rest';
+import { RestError } from './rest';
 
-export const ARM_SCOPE = 'https://management.azure.com/.default';
-export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';
+export { ARM_SCOPE, DEFAULT_ARM_ENDPOINT };
 export const SUBSCRIPTIONS_API_VERSION = '2022-12-01';
 
 export interface SubscriptionTenantOptions {
@@ -23,20 +22,7 @@ export interface SubscriptionTenantOptions {
  * Bicep template uses this tenant (`tenant()`): the app registration must be created there.
  */
 export async function subscriptionTenant(options: SubscriptionTenantOptions): Promise<string> {
-  const endpoint = parseServiceEndpoint(
-    'ARM_ENDPOINT',
-    options.endpoint === undefined || options.endpoint === ''
-      ? DEFAULT_ARM_ENDPOINT
-      : options.endpoint,
-  );
-  const rest = new RestClient({
-    endpoint,
-    scope: scopeForEndpoint(endpoint, ARM_SCOPE),
-    credential: options.credential,
-    serviceName: 'Azure Resource Manager',
-    fetch: options.fetch,
-    sleep: options.sleep,
-  });
+  const rest = armClient(options);
   const { subscriptionId } = options;
   let body: unknown;
   try {

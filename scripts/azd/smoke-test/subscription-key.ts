@@ -1,9 +1,8 @@
 /** The API Management subscription key the smoke test calls with, read from Azure Resource Manager. */
 import type { TokenCredential } from '@azure/identity';
-import { parseServiceEndpoint, scopeForEndpoint } from '../shared/endpoint';
+import { armClient, ARM_SCOPE, DEFAULT_ARM_ENDPOINT } from '../shared/arm';
 import { HookError } from '../shared/errors';
-import { RestClient, RestError } from '../shared/rest';
-import { ARM_SCOPE, DEFAULT_ARM_ENDPOINT } from '../shared/subscription-tenant';
+import { RestError } from '../shared/rest';
 
 export { ARM_SCOPE, DEFAULT_ARM_ENDPOINT };
 const APIM_SUBSCRIPTION_ID =
@@ -32,20 +31,7 @@ export async function getSubscriptionKey(options: SubscriptionKeyOptions): Promi
         '(/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service/{name}/subscriptions/{sid}).',
     );
   }
-  const endpoint = parseServiceEndpoint(
-    'ARM_ENDPOINT',
-    options.armEndpoint === undefined || options.armEndpoint === ''
-      ? DEFAULT_ARM_ENDPOINT
-      : options.armEndpoint,
-  );
-  const arm = new RestClient({
-    endpoint,
-    scope: scopeForEndpoint(endpoint, ARM_SCOPE),
-    credential: options.credential,
-    serviceName: 'Azure Resource Manager',
-    fetch: options.fetch,
-    sleep: options.sleep,
-  });
+  const arm = armClient({ ...options, endpoint: options.armEndpoint });
   let body: unknown;
   try {
     ({ body } = await arm.request({
