@@ -107,6 +107,9 @@ describe('the JWKS endpoint fails under load', () => {
       const valid = token(keyA);
       const unknown = token(keyB);
       expect((await call(valid)).status).toBe(200);
+      // Wait out the unknown-kid cooldown of that successful fetch: within it, the store refuses an
+      // unknown kid with 401 without fetching (as documented), and the outage would not be reached.
+      await new Promise((resolve) => setTimeout(resolve, COOLDOWN_MS * 2));
       const before = jwks.requests;
 
       let uri = jwks.url;
