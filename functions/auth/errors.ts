@@ -26,7 +26,10 @@ export type AuthErrorCode =
   | 'signing_keys_unavailable';
 
 export interface AuthErrorOptions {
-  /** The library error or other failure behind the refusal, for debugging only. */
+  /**
+   * The failure behind the refusal, never sent to the client. The refusal note logs it for
+   * `signing_keys_unavailable` only (functions/auth/refusal-note.ts).
+   */
   cause?: unknown;
   /** Seconds after which a retry may succeed (the signing keys are unavailable). */
   retryAfterSeconds?: number;

@@ -3,6 +3,7 @@ import { ensureError } from '../lib/errors';
 import { Environment, loadAuthConfig } from './config';
 import { AuthError, ConfigError } from './errors';
 import { internalError, misconfigured, refusal } from './http-edge';
+import { formatRefusalNote } from './refusal-note';
 import type { SecureHttpHandler } from './secure-handler';
 import { SigningKeyProvider, SigningKeyStore } from './signing-keys';
 import { TokenValidator } from './token-validator';
@@ -23,8 +24,9 @@ export interface Authentication {
   readonly configError: ConfigError | undefined;
   /**
    * Wraps a handler so that it only runs for a caller with a valid token. Refusals are answered
-   * here and logged once at warning level with their code and the invocation id; neither the
-   * response nor the log ever holds the token or the values it was checked against.
+   * here and logged once at warning level with their code and the invocation id, and for a 503
+   * why the signing keys were unavailable (functions/auth/refusal-note.ts); neither the response
+   * nor the log ever holds the token or the values it was checked against.
    */
   protect(handler: SecureHttpHandler): HttpHandler;
 }
@@ -81,7 +83,7 @@ function build(options: AuthenticationOptions): TokenValidator | ConfigError {
 
 function refuse(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof AuthError) {
-    context.warn(`Request refused: ${error.code} (invocation ${context.invocationId})`);
+    context.warn(formatRefusalNote(error, context.invocationId));
     return refusal(error);
   }
   context.error(

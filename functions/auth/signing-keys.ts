@@ -1,7 +1,7 @@
 import { createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
 import { ensureError } from '../lib/errors';
 import { AuthError } from './errors';
-import { fetchJwks } from './jwks-fetch';
+import { fetchJwks, JwksFetchError } from './jwks-fetch';
 
 export interface SigningKeyStoreOptions {
   /** Where the signing keys are published (JWKS). */
@@ -65,6 +65,8 @@ export class SigningKeyStore implements SigningKeyProvider {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastSuccessAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
+  /** Why the last attempt failed: the `cause` of the 503, which the refusal note logs. */
+  private lastFailure: Error | undefined;
 
   constructor(options: SigningKeyStoreOptions) {
     const { jwksUri: _uri, now, ...limits } = options;
@@ -108,6 +110,7 @@ export class SigningKeyStore implements SigningKeyProvider {
     if (this.lastAttemptFailed) {
       throw new AuthError('signing_keys_unavailable', 'The signing keys could not be fetched.', {
         retryAfterSeconds: this.retryAfterSeconds(),
+        cause: this.lastFailure,
       });
     }
     throw new AuthError('unknown_signing_key', 'The token is signed with an unknown key.');
@@ -155,16 +158,22 @@ export class SigningKeyStore implements SigningKeyProvider {
         const previous = this.keys.get(found.kid);
         keys.set(found.kid, previous?.equals(found.key) ? previous : found.key);
       }
-      if (keys.size === 0) throw new Error('The JWKS holds no usable RSA signing keys.');
+      if (keys.size === 0) {
+        throw new JwksFetchError(
+          `the JWKS holds no usable signing key (of ${jwks.keys.length}: RSA, RS256, ${MIN_RSA_MODULUS_BITS} bits or more)`,
+        );
+      }
       const changed =
         keys.size !== this.keys.size || [...keys].some(([kid, key]) => this.keys.get(kid) !== key);
       this.keys = keys;
       this.lastSuccessAt = this.now();
       this.lastAttemptFailed = false;
+      this.lastFailure = undefined;
       if (changed) for (const listener of this.listeners) listener(keys);
     } catch (error) {
       this.lastAttemptFailed = true;
-      throw ensureError(error);
+      this.lastFailure = ensureError(error);
+      throw this.lastFailure;
     }
   }
 }

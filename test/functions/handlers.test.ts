@@ -192,6 +192,13 @@ describe('refusals', () => {
     expect(result.status).toBe(503);
     expect(Number(result.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(result.body.code).toBe('signing_keys_unavailable');
+    // The log says why; the response does not (it is the same for every cause).
+    expect(result.logs.map((line) => line.message)).toEqual([
+      expect.stringMatching(
+        /^Request refused: signing_keys_unavailable \(invocation inv-[0-9a-f]+\): the JWKS endpoint could not be reached \(ECONNREFUSED\)$/,
+      ),
+    ]);
+    expect(JSON.stringify(result.body)).not.toContain('ECONNREFUSED');
   });
 
   it('logs each refusal once, at warning level, with its code and the invocation id', async () => {

@@ -4,6 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { format } from 'node:util';
+import { parseRefusalNote } from '../../../functions/auth/refusal-note';
 import {
   ProblemReply,
   closeServer,
@@ -70,14 +71,6 @@ interface LoadedRoute {
 
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
-/** `Request refused: <code> (invocation <id>)`, when `message` is that note, else undefined. */
-function refusalNote(message: string, id: string): string | undefined {
-  const code = /^Request refused: ([a-z][a-z0-9_]{0,63}) \(invocation ([0-9a-f-]{36})\)$/.exec(
-    message,
-  );
-  return code && code[2] === id ? message : undefined;
-}
-
 /** The reason `code` of an `application/problem+json` answer (docs/responses.md), else `-`. */
 function reasonCode(result: InvocationResult): string {
   const type = result.headers['content-type'];
@@ -134,8 +127,11 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const started = performance.now();
     let functionName = '-';
     let invocationId = '-';
+    // Why the auth layer refused the request, when its refusal note says (a 503's key fetch).
+    let refusalWhy = '';
 
-    // The one line of each request: method, path, status, reason code, duration, function, id.
+    // The one line of each request: method, path, status, reason code, duration, function, id,
+    // and for a 503 of the auth layer why the signing keys were unavailable.
     const send = (
       status: number,
       headers: Record<string, string | string[]>,
@@ -145,7 +141,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       writeResponse(res, status, headers, body, { head: method === 'HEAD' });
       const ms = Math.round(performance.now() - started);
       log(
-        `${method} ${printablePath(pathname)} ${status} ${reason} ${ms}ms ${functionName} ${invocationId}`,
+        `${method} ${printablePath(pathname)} ${status} ${reason} ${ms}ms ${functionName} ${invocationId}${refusalWhy}`,
       );
     };
     const sendProblem = (
@@ -228,9 +224,13 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       functionName: name,
       logHandler: (level, ...args: unknown[]) => {
         const message = format(...args);
-        // The auth layer notes each refusal (functions/auth/middleware.ts); its code is in the
-        // request line already, so the host does not write it twice.
-        if (level === 'warning' && message === refusalNote(message, id)) return;
+        // The auth layer notes each refusal (functions/auth/refusal-note.ts); its code is in the
+        // request line already, and so is its reason, so the host does not write it twice.
+        const note = level === 'warning' ? parseRefusalNote(message) : undefined;
+        if (note?.invocationId === id) {
+          if (note.why !== undefined) refusalWhy = ` (${note.why})`;
+          return;
+        }
         log(`[${level}] ${name} ${id} ${message}`);
       },
     });

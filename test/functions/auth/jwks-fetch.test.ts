@@ -1,10 +1,12 @@
 /**
  * How the signing key store fetches the JWKS: only a 200 answer, no redirects, a body bounded by
  * `maxResponseBytes` whether or not its length is declared, and a `keys` array. Every refusal is
- * `signing_keys_unavailable` (503); the boundaries are tested on both sides.
+ * `signing_keys_unavailable` (503) with the reason as its cause (which the refusal note logs);
+ * the boundaries are tested on both sides.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
+import { JwksFetchError } from '../../../functions/auth/jwks-fetch';
 import { SigningKeyStore, SigningKeyStoreOptions } from '../../../functions/auth/signing-keys';
 import { JwksBehaviour, JwksServer, startJwksServer } from '../../support/jwks-server';
 import { createTestKey, TestKey } from '../../support/tokens';
@@ -29,15 +31,20 @@ async function store(
   return new SigningKeyStore({ jwksUri: server.url, now: () => 1_000_000, ...options });
 }
 
+/** `found`, or the refusal's code, with the reason of a `signing_keys_unavailable`. */
 async function outcome(keys: SigningKeyStore): Promise<string> {
   try {
     await keys.getKey(key.kid);
     return 'found';
   } catch (error) {
-    if (error instanceof AuthError) return error.code;
-    throw error;
+    if (!(error instanceof AuthError)) throw error;
+    if (error.code !== 'signing_keys_unavailable') return error.code;
+    expect(error.cause).toBeInstanceOf(JwksFetchError);
+    return `${error.code}: ${(error.cause as Error).message}`;
   }
 }
+
+const UNAVAILABLE = 'signing_keys_unavailable';
 
 /** A valid JWKS padded with white space to exactly `bytes` bytes. */
 function jwksOfSize(bytes: number): string {
@@ -78,7 +85,9 @@ describe('JWKS fetch', () => {
             res.end();
           },
         });
-        expect(await outcome(keys)).toBe('signing_keys_unavailable');
+        expect(await outcome(keys)).toBe(
+          `${UNAVAILABLE}: the JWKS endpoint answered HTTP ${status}`,
+        );
         expect(target.requests).toBe(0);
       } finally {
         await target.close();
@@ -96,15 +105,25 @@ describe('JWKS fetch', () => {
           res.end(JSON.stringify({ keys: [key.jwk] }));
         },
       });
-      expect(await outcome(keys)).toBe('signing_keys_unavailable');
+      expect(await outcome(keys)).toBe(`${UNAVAILABLE}: the JWKS endpoint answered HTTP ${status}`);
     },
   );
 
   it.each([
     ['declared, exactly at the cap', 'declared', CAP, 'found'],
-    ['declared, one byte over the cap', 'declared', CAP + 1, 'signing_keys_unavailable'],
+    [
+      'declared, one byte over the cap',
+      'declared',
+      CAP + 1,
+      `${UNAVAILABLE}: the JWKS response is larger than ${CAP} bytes`,
+    ],
     ['chunked, exactly at the cap', 'chunked', CAP, 'found'],
-    ['chunked, one byte over the cap', 'chunked', CAP + 1, 'signing_keys_unavailable'],
+    [
+      'chunked, one byte over the cap',
+      'chunked',
+      CAP + 1,
+      `${UNAVAILABLE}: the JWKS response is larger than ${CAP} bytes`,
+    ],
   ] as const)('bounds the body: %s', async (_case, framing, bytes, expected) => {
     const body = jwksOfSize(bytes);
     const behaviour: JwksBehaviour =
@@ -118,7 +137,9 @@ describe('JWKS fetch', () => {
     expect(await outcome(atCap)).toBe('found');
     await server!.close();
     const overCap = await store(chunked(jwksOfSize(256 * 1024 + 1)));
-    expect(await outcome(overCap)).toBe('signing_keys_unavailable');
+    expect(await outcome(overCap)).toBe(
+      `${UNAVAILABLE}: the JWKS response is larger than ${256 * 1024} bytes`,
+    );
   });
 
   it('refuses a declared oversized body before reading it', async () => {
@@ -134,7 +155,9 @@ describe('JWKS fetch', () => {
       },
       { maxResponseBytes: CAP, fetchTimeoutMs: 10 * 60_000 },
     );
-    expect(await outcome(keys)).toBe('signing_keys_unavailable');
+    expect(await outcome(keys)).toBe(
+      `${UNAVAILABLE}: the JWKS response is larger than ${CAP} bytes`,
+    );
   });
 
   it.each([
@@ -148,6 +171,56 @@ describe('JWKS fetch', () => {
     ['an array of keys', '[]'],
   ])('refuses a body that is %s', async (_case, body) => {
     const keys = await store({ kind: 'body', body });
-    expect(await outcome(keys)).toBe('signing_keys_unavailable');
+    expect(await outcome(keys)).toBe(`${UNAVAILABLE}: the JWKS response has no "keys" array`);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['HTML', '<html>Service Unavailable</html>'],
+    ['cut short', '{"keys":['],
+  ])(
+    'refuses a body that is not JSON (%s), and says so without quoting it',
+    async (_case, body) => {
+      const keys = await store({ kind: 'body', body });
+      expect(await outcome(keys)).toBe(`${UNAVAILABLE}: the JWKS response is not JSON`);
+    },
+  );
+
+  it('names the socket error when the endpoint cannot be reached', async () => {
+    server = await startJwksServer({ kind: 'keys', keys: [key.jwk] });
+    const url = server.url;
+    await server.close();
+    server = undefined;
+    const keys = new SigningKeyStore({ jwksUri: url, now: () => 1_000_000 });
+    expect(await outcome(keys)).toBe(
+      `${UNAVAILABLE}: the JWKS endpoint could not be reached (ECONNREFUSED)`,
+    );
+  });
+
+  it('names the socket error when the response is cut off mid-body', async () => {
+    const keys = await store({
+      kind: 'handler',
+      handle: (res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1_000 });
+        res.write('{"keys":[', () => res.socket?.destroy());
+      },
+    });
+    expect(await outcome(keys)).toMatch(
+      new RegExp(`^${UNAVAILABLE}: the JWKS response was cut off \\((ECONNRESET|aborted)\\)$`),
+    );
+  });
+
+  it('says how long it waited when the endpoint never answers', async () => {
+    const keys = await store({ kind: 'handler', handle: () => undefined }, { fetchTimeoutMs: 50 });
+    expect(await outcome(keys)).toBe(
+      `${UNAVAILABLE}: the JWKS endpoint did not answer within 50 ms`,
+    );
+  });
+
+  it('says the key set holds no usable key, and how many it had', async () => {
+    const keys = await store({ kind: 'keys', keys: [{ ...key.jwk, alg: 'RS512' }, { kty: 'EC' }] });
+    expect(await outcome(keys)).toBe(
+      `${UNAVAILABLE}: the JWKS holds no usable signing key (of 2: RSA, RS256, 2048 bits or more)`,
+    );
   });
 });
