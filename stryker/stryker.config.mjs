@@ -16,9 +16,9 @@ export default {
   ignorePatterns: ['dist', 'coverage', '.local', '.azure', 'reports'],
   concurrency: 2,
   timeoutMS: 5_000,
-  // The target is 95 (100 for the token checks); `break` is the score last measured on a full
-  // run here, so that CI fails when a change lowers it. Raise it as the measured score rises.
-  thresholds: { high: 95, low: 90, break: 92 },
+  // CI (.ci/run) fails under 95 for the whole run; the token checks' files must score 100, which
+  // `npm run test:mutation:gate` (scripts/dev/mutation-gate.ts) checks on the JSON report.
+  thresholds: { high: 100, low: 95, break: 95 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

@@ -51,7 +51,8 @@ export async function fetchJwks(
         return;
       }
       const tooLarge = new JwksFetchError(`the JWKS response is larger than ${maxBytes} bytes`);
-      if (Number(response.headers['content-length'] ?? '0') > maxBytes) {
+      // Without a Content-Length this is NaN, and no comparison with NaN holds.
+      if (Number(response.headers['content-length']) > maxBytes) {
         fail(tooLarge);
         return;
       }

@@ -64,8 +64,10 @@ export class SigningKeyStore implements SigningKeyProvider {
   private inFlight: Promise<void> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastSuccessAt = Number.NEGATIVE_INFINITY;
-  private lastAttemptFailed = false;
-  /** Why the last attempt failed: the `cause` of the 503, which the refusal note logs. */
+  /**
+   * Why the last attempt failed, undefined when it succeeded (or none was made): it is the `cause`
+   * of the 503, which the refusal note logs.
+   */
   private lastFailure: Error | undefined;
 
   constructor(options: SigningKeyStoreOptions) {
@@ -90,24 +92,20 @@ export class SigningKeyStore implements SigningKeyProvider {
   }
 
   currentKey(kid: string): KeyObject | undefined {
-    const known = this.keys.get(kid);
-    if (known) this.keepFresh();
-    return known;
+    this.keepFresh();
+    return this.keys.get(kid);
   }
 
   async getKey(kid: string): Promise<KeyObject> {
     const known = this.currentKey(kid);
     if (known) return known;
 
-    if (this.inFlight) {
-      await this.inFlight.catch(() => undefined);
-    } else if (this.mayFetch()) {
-      await this.refresh().catch(() => undefined);
-    }
+    // Wait for the fetch in flight, or start one when the cooldown allows.
+    if (this.inFlight || this.mayFetch()) await this.refresh().catch(() => undefined);
 
     const key = this.keys.get(kid);
     if (key) return key;
-    if (this.lastAttemptFailed) {
+    if (this.lastFailure) {
       throw new AuthError('signing_keys_unavailable', 'The signing keys could not be fetched.', {
         retryAfterSeconds: this.retryAfterSeconds(),
         cause: this.lastFailure,
@@ -123,9 +121,12 @@ export class SigningKeyStore implements SigningKeyProvider {
     }
   }
 
+  /**
+   * Whether the cooldown since the last attempt has passed. A fetch in flight needs no check of its
+   * own: `refresh` hands it to every caller rather than starting another.
+   */
   private mayFetch(): boolean {
-    if (this.inFlight) return false;
-    const cooldown = this.lastAttemptFailed
+    const cooldown = this.lastFailure
       ? this.options.failureCooldownMs
       : this.options.unknownKeyCooldownMs;
     return this.now() - this.lastAttemptAt >= cooldown;
@@ -167,11 +168,9 @@ export class SigningKeyStore implements SigningKeyProvider {
         keys.size !== this.keys.size || [...keys].some(([kid, key]) => this.keys.get(kid) !== key);
       this.keys = keys;
       this.lastSuccessAt = this.now();
-      this.lastAttemptFailed = false;
       this.lastFailure = undefined;
       if (changed) for (const listener of this.listeners) listener(keys);
     } catch (error) {
-      this.lastAttemptFailed = true;
       this.lastFailure = ensureError(error);
       throw this.lastFailure;
     }
@@ -186,9 +185,13 @@ export class SigningKeyStore implements SigningKeyProvider {
  * IdentityModel's minimum for RSA).
  */
 function toRsaKey(jwk: unknown): { kid: string; key: KeyObject } | undefined {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  // Of the values JSON has, null is the one that cannot be destructured; a number, a string or an
+  // array gives `kty` undefined, refused on the next line.
+  if (jwk === null) return undefined;
   const { kty, use, alg, kid, d, key_ops: ops } = jwk as Record<string, unknown>;
-  if (kty !== 'RSA' || (use !== undefined && use !== 'sig') || d !== undefined) return undefined;
+  // Stryker disable next-line ConditionalExpression: an EC or OKP key has no modulus, refused below.
+  if (kty !== 'RSA') return undefined;
+  if ((use !== undefined && use !== 'sig') || d !== undefined) return undefined;
   if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return undefined;
   if ((alg !== undefined && alg !== 'RS256') || typeof kid !== 'string' || kid === '') {
     return undefined;
@@ -199,8 +202,10 @@ function toRsaKey(jwk: unknown): { kid: string; key: KeyObject } | undefined {
   } catch {
     return undefined;
   }
+  // A JWK with `kty: "RSA"` always imports as an `rsa` key, which Node gives its details.
+  // Stryker disable next-line OptionalChaining: Node sets asymmetricKeyDetails on every RSA key.
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return key.asymmetricKeyType === 'rsa' && bits >= MIN_RSA_MODULUS_BITS ? { kid, key } : undefined;
+  return bits >= MIN_RSA_MODULUS_BITS ? { kid, key } : undefined;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -112,6 +112,21 @@ describe('createAuthentication', () => {
     expect(logged).toHaveBeenCalledTimes(1);
   });
 
+  it('lets a failure that is no configuration error through, rather than answering with it', () => {
+    // An environment that cannot be read is a bug of the host, not a setting to name.
+    const broken = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new RangeError('the environment is gone');
+        },
+      },
+    );
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(() => createAuthentication({ env: broken })).toThrow(RangeError);
+    expect(logged).not.toHaveBeenCalled();
+  });
+
   it('logs nothing on console.error for a valid configuration', () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     createAuthentication({ env });

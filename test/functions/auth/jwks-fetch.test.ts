@@ -4,6 +4,7 @@
  * `signing_keys_unavailable` (503) with the reason as its cause (which the refusal note logs);
  * the boundaries are tested on both sides.
  */
+import net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
 import { JwksFetchError } from '../../../functions/auth/jwks-fetch';
@@ -52,6 +53,18 @@ function jwksOfSize(bytes: number): string {
   expect(bytes).toBeGreaterThanOrEqual(body.length);
   return body + ' '.repeat(bytes - body.length);
 }
+
+/** Answers 200 with the body in one write and its Content-Length declared. */
+const declared = (body: string): JwksBehaviour => ({
+  kind: 'handler',
+  handle: (res) => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  },
+});
 
 /** Answers 200 with the body written in two chunks, so that no Content-Length is sent. */
 const chunked = (body: string): JwksBehaviour => ({
@@ -126,8 +139,7 @@ describe('JWKS fetch', () => {
     ],
   ] as const)('bounds the body: %s', async (_case, framing, bytes, expected) => {
     const body = jwksOfSize(bytes);
-    const behaviour: JwksBehaviour =
-      framing === 'declared' ? { kind: 'body', body } : chunked(body);
+    const behaviour = framing === 'declared' ? declared(body) : chunked(body);
     const keys = await store(behaviour, { maxResponseBytes: CAP });
     expect(await outcome(keys)).toBe(expected);
   });
@@ -206,8 +218,34 @@ describe('JWKS fetch', () => {
       },
     });
     expect(await outcome(keys)).toMatch(
-      new RegExp(`^${UNAVAILABLE}: the JWKS response was cut off \\((ECONNRESET|aborted)\\)$`),
+      new RegExp(`^${UNAVAILABLE}: the JWKS response was cut off \\(ECONNRESET\\)$`),
     );
+  });
+
+  it('speaks TLS to an https address', async () => {
+    // A TCP server that notes the first byte the client sends and hangs up: a TLS client starts
+    // with a handshake record (content type 22); plain HTTP would start with "GET".
+    let first: number | undefined;
+    const tcp = net.createServer((socket) => {
+      socket.once('data', (chunk) => {
+        first = chunk[0];
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = tcp.address() as net.AddressInfo;
+      const keys = new SigningKeyStore({
+        jwksUri: `https://127.0.0.1:${port}/keys`,
+        now: () => 1_000_000,
+      });
+      expect(await outcome(keys)).toBe(
+        `${UNAVAILABLE}: the JWKS endpoint could not be reached (ECONNRESET)`,
+      );
+      expect(first).toBe(22);
+    } finally {
+      await new Promise((resolve) => tcp.close(resolve));
+    }
   });
 
   it('says how long it waited when the endpoint never answers', async () => {

@@ -8,6 +8,7 @@ import { createTestKey, TestKey } from '../../support/tokens';
 
 let first: TestKey;
 let second: TestKey;
+let third: TestKey;
 let weak: TestKey;
 let server: JwksServer | undefined;
 let clock = 0;
@@ -15,6 +16,7 @@ let clock = 0;
 beforeAll(() => {
   first = createTestKey();
   second = createTestKey();
+  third = createTestKey();
   weak = createTestKey(1024);
 });
 
@@ -113,6 +115,7 @@ describe('SigningKeyStore', () => {
       const error = (await store.getKey(first.kid).catch((e: unknown) => e)) as AuthError;
       expect(error).toBeInstanceOf(AuthError);
       expect(error.code).toBe('signing_keys_unavailable');
+      expect(error.message).toBe('The signing keys could not be fetched.');
       expect(statusFor(error.code)).toBe(503);
       expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     },
@@ -174,6 +177,35 @@ describe('SigningKeyStore', () => {
     expect(heard).toEqual([[first.kid, second.kid], [first.kid]]);
     expect(store.currentKey(first.kid)).toBe(before);
     expect(store.currentKey(second.kid)).toBeUndefined();
+  });
+
+  it('tells listeners of a key replaced under its kid, or under a new kid, the count unchanged', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk, second.jwk] });
+    const heard: string[][] = [];
+    store.onKeysChanged((keys) => heard.push([...keys.keys()]));
+    await store.getKey(first.kid);
+
+    server!.behaviour = { kind: 'keys', keys: [first.jwk, { ...third.jwk, kid: second.kid }] };
+    clock += 30_000;
+    expect(await codeOf(store.getKey('unknown'))).toBe('unknown_signing_key');
+    expect(heard).toEqual([
+      [first.kid, second.kid],
+      [first.kid, second.kid],
+    ]);
+    expect(store.currentKey(second.kid)!.equals(third.publicKey)).toBe(true);
+
+    server!.behaviour = { kind: 'keys', keys: [first.jwk, third.jwk] };
+    clock += 30_000;
+    expect(await codeOf(store.getKey('unknown'))).toBe('unknown_signing_key');
+    expect(heard.at(-1)).toEqual([first.kid, third.kid]);
+    expect(heard).toHaveLength(3);
+  });
+
+  it('refuses an unknown kid with a message for the client that names no key', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk] });
+    const error = (await store.getKey('unknown').catch((e: unknown) => e)) as AuthError;
+    expect(error.code).toBe('unknown_signing_key');
+    expect(error.message).toBe('The token is signed with an unknown key.');
   });
 
   it('prefetch() fetches the keys before any lookup, once', async () => {
