@@ -152,12 +152,22 @@ async function main(): Promise<number> {
           readyTimeoutMs: 120_000,
           start: () =>
             Promise.resolve(
+              // Core Tools does not watch its parent, as the built-in host does: the guard stops
+              // func and its language worker if this process is killed outright.
               spawnService({
                 name: 'functions',
-                command: coreTools,
-                args: ['start', '--port', String(functionsPort)],
+                command: process.execPath,
+                args: [
+                  path.join(projectRoot, 'dist', 'scripts', 'local', 'shared', 'orphan-guard.js'),
+                  coreTools,
+                  'start',
+                  '--port',
+                  String(functionsPort),
+                ],
                 cwd: projectRoot,
                 env: functionAppEnv,
+                pidNote:
+                  'orphan-guard around func start: it ends when func does, and stops func and its worker if npm start is killed',
               }),
             ),
         }
