@@ -17,12 +17,12 @@ import { LOOPBACK, readPort } from '../shared/ports';
 import {
   ServiceDefinition,
   consoleOutput,
-  findCoreTools,
   inProcessService,
   nodeScriptService,
   runServices,
   spawnService,
 } from './services';
+import { findCoreTools, guardedCoreTools } from './core-tools';
 import {
   DEFAULT_LOCAL_SUBSCRIPTION_KEY,
   STATUS_PATH,
@@ -152,18 +152,9 @@ async function main(): Promise<number> {
           readyTimeoutMs: 120_000,
           start: () =>
             Promise.resolve(
-              // Core Tools does not watch its parent, as the built-in host does: the guard stops
-              // func and its language worker if this process is killed outright.
               spawnService({
                 name: 'functions',
-                command: process.execPath,
-                args: [
-                  path.join(projectRoot, 'dist', 'scripts', 'local', 'shared', 'orphan-guard.js'),
-                  coreTools,
-                  'start',
-                  '--port',
-                  String(functionsPort),
-                ],
+                ...guardedCoreTools(projectRoot, coreTools, functionsPort),
                 cwd: projectRoot,
                 env: functionAppEnv,
                 pidNote:

@@ -1,5 +1,4 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ensureError } from '../../../functions/lib/errors';
 import { watchParent } from '../shared/parent';
@@ -379,28 +378,4 @@ export async function runServices(
     await stopAll();
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
-}
-
-/** `func` of Azure Functions Core Tools: node_modules/.bin first, then PATH; undefined when absent. */
-export function findCoreTools(
-  projectRoot: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  const names = process.platform === 'win32' ? ['func.cmd', 'func.exe', 'func'] : ['func'];
-  const dirs = [
-    path.join(projectRoot, 'node_modules', '.bin'),
-    ...(env.PATH ?? '').split(path.delimiter).filter(Boolean),
-  ];
-  for (const dir of dirs) {
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        if (fs.statSync(candidate).isFile()) return candidate;
-      } catch {
-        // Not here.
-      }
-    }
-  }
-  return undefined;
 }
