@@ -17,12 +17,12 @@ import { LOOPBACK, readPort } from '../shared/ports';
 import {
   ServiceDefinition,
   consoleOutput,
-  findCoreTools,
   inProcessService,
   nodeScriptService,
   runServices,
   spawnService,
 } from './services';
+import { findCoreTools, guardedCoreTools } from './core-tools';
 import {
   DEFAULT_LOCAL_SUBSCRIPTION_KEY,
   STATUS_PATH,
@@ -154,10 +154,11 @@ async function main(): Promise<number> {
             Promise.resolve(
               spawnService({
                 name: 'functions',
-                command: coreTools,
-                args: ['start', '--port', String(functionsPort)],
+                ...guardedCoreTools(projectRoot, coreTools, functionsPort),
                 cwd: projectRoot,
                 env: functionAppEnv,
+                pidNote:
+                  'orphan-guard around func start: it ends when func does, and stops func and its worker if npm start is killed',
               }),
             ),
         }

@@ -1,9 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ensureError } from '../../../functions/lib/errors';
 import { watchParent } from '../shared/parent';
 import { PortInUseError, ensurePortFree } from '../shared/ports';
+import { STOP_GRACE_MS, signalGroup } from '../shared/process-group';
+
+export { STOP_GRACE_MS };
 
 /** How a service ended on its own. */
 export interface ServiceExit {
@@ -17,6 +19,8 @@ export interface RunningService {
   readonly name: string;
   /** The process id, for a service that runs as a child process. */
   readonly pid?: number;
+  /** What that process is, when it is not the service itself (printed after its pid). */
+  readonly pidNote?: string;
   /** Settles when the service stops on its own (a child process exits, a server fails). */
   readonly exited: Promise<ServiceExit>;
   /** Stops the service; safe to call more than once. */
@@ -50,8 +54,10 @@ export const consoleOutput: Output = {
 };
 
 export const DEFAULT_READY_TIMEOUT_MS = 60_000;
-/** How long a child service gets to stop after SIGTERM before SIGKILL: everything is down within 2 s. */
-export const STOP_GRACE_MS = 1_500;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
@@ -74,6 +80,8 @@ export interface SpawnServiceOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly output?: Output;
+  /** RunningService.pidNote. */
+  readonly pidNote?: string;
 }
 
 function relayLines(
@@ -97,8 +105,9 @@ function relayLines(
 
 /**
  * Runs a child process as a service: its output is relayed line by line with a `[name]` prefix, and
- * stop() ends it (and, on POSIX, every process it started: it runs in its own process group) with
- * SIGTERM, then SIGKILL after a grace period.
+ * stop() ends it (and, on POSIX, every process it started: it runs in its own process group, which
+ * stop() also clears when the child itself has already exited) with SIGTERM, then SIGKILL after a
+ * grace period.
  */
 export function spawnService(options: SpawnServiceOptions): RunningService {
   const output = options.output ?? consoleOutput;
@@ -125,14 +134,12 @@ export function spawnService(options: SpawnServiceOptions): RunningService {
     });
   });
   const signal = (name: NodeJS.Signals): void => {
-    if (done || child.pid === undefined) return;
-    try {
-      if (posix) process.kill(-child.pid, name);
-      else child.kill(name);
-    } catch {
-      // Already gone.
-    }
+    if (child.pid === undefined) return;
+    // On POSIX also once the child has exited: whatever it started may still be in its group.
+    if (posix) signalGroup(child.pid, name);
+    else if (!done) child.kill(name);
   };
+  const groupLeft = (): boolean => posix && child.pid !== undefined && signalGroup(child.pid, 0);
   // If this process ends without stopping its services, do not leave them behind.
   const onExit = (): void => signal('SIGTERM');
   process.once('exit', onExit);
@@ -142,13 +149,19 @@ export function spawnService(options: SpawnServiceOptions): RunningService {
   return {
     name: options.name,
     pid: child.pid,
+    pidNote: options.pidNote,
     exited,
     stop: () =>
       (stopping ??= (async () => {
+        const deadline = Date.now() + STOP_GRACE_MS;
         signal('SIGTERM');
-        const timer = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
+        // The grace is for the child and for what it started (a group member that exits after its
+        // parent stays a zombie until PID 1 reaps it, and counts as left until then).
+        while ((!done || groupLeft()) && Date.now() < deadline) {
+          await (done ? sleep(50) : Promise.race([exited, sleep(50)]));
+        }
+        if (!done || groupLeft()) signal('SIGKILL');
         await exited;
-        clearTimeout(timer);
       })()),
   };
 }
@@ -309,7 +322,8 @@ export async function runServices(
       const started = definition.start().then((service) => {
         running.push(service);
         if (service.pid !== undefined) {
-          output.out(`[start] ${definition.name} runs as process ${service.pid}`);
+          const note = service.pidNote ? ` (${service.pidNote})` : '';
+          output.out(`[start] ${definition.name} runs as process ${service.pid}${note}`);
         }
         return service;
       });
@@ -364,28 +378,4 @@ export async function runServices(
     await stopAll();
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
-}
-
-/** `func` of Azure Functions Core Tools: node_modules/.bin first, then PATH; undefined when absent. */
-export function findCoreTools(
-  projectRoot: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  const names = process.platform === 'win32' ? ['func.cmd', 'func.exe', 'func'] : ['func'];
-  const dirs = [
-    path.join(projectRoot, 'node_modules', '.bin'),
-    ...(env.PATH ?? '').split(path.delimiter).filter(Boolean),
-  ];
-  for (const dir of dirs) {
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        if (fs.statSync(candidate).isFile()) return candidate;
-      } catch {
-        // Not here.
-      }
-    }
-  }
-  return undefined;
 }

@@ -12,7 +12,7 @@ import {
   waitUntilReady,
 } from '../../../scripts/local/start/services';
 import { ROOT } from '../../support/node-process';
-import { freePort } from '../../support/ports';
+import { freePort, portIsFree } from '../../support/ports';
 
 function capture(): Output & { lines: string[] } {
   const lines: string[] = [];
@@ -192,6 +192,45 @@ describe('spawnService', () => {
     }
     expect(released).toBe(true);
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'stop() also ends what the child left in its process group, with SIGKILL after the grace (POSIX)',
+    async () => {
+      const port = await freePort();
+      // The grandchild ignores SIGTERM and keeps its port after the child has exited.
+      const grandchild = `process.on('SIGTERM', () => undefined); require('node:http').createServer((q, s) => s.end('up')).listen(${port}, '127.0.0.1')`;
+      const child = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { stdio: 'ignore' }); setInterval(() => {}, 1000);`;
+      const service = spawnService({
+        name: 'demo',
+        command: process.execPath,
+        args: ['-e', child],
+        cwd: ROOT,
+        env: { PATH: process.env.PATH },
+        output: capture(),
+      });
+      try {
+        await waitUntilReady(`http://127.0.0.1:${port}/`, {
+          exited: service.exited,
+          timeoutMs: 10_000,
+        });
+        await service.stop();
+        expect(await service.exited).toEqual({ code: null, signal: 'SIGTERM' });
+        // stop() returns once the group is empty or has been sent SIGKILL: a moment for the kernel.
+        let released = false;
+        for (let attempt = 0; attempt < 100 && !released; attempt++) {
+          released = await portIsFree(port);
+          if (!released) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(released).toBe(true);
+      } finally {
+        try {
+          process.kill(-service.pid!, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    },
+  );
 
   it('reports a command that cannot be started as an exit with its error', async () => {
     const service = spawnService({
