@@ -75,11 +75,7 @@ export async function fetchJwks(
   } catch {
     throw new JwksFetchError('the JWKS response is not JSON');
   }
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    !Array.isArray((parsed as { keys?: unknown }).keys)
-  ) {
+  if (!Array.isArray((parsed as { keys?: unknown } | null)?.keys)) {
     throw new JwksFetchError('the JWKS response has no "keys" array');
   }
   return parsed as { keys: unknown[] };
@@ -87,6 +83,5 @@ export async function fetchJwks(
 
 /** A socket error as its code (`ECONNREFUSED`, `ENOTFOUND`, `CERT_HAS_EXPIRED`...), else its message. */
 function describe(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && code !== '' ? code : error.message;
+  return (error as NodeJS.ErrnoException).code ?? error.message;
 }

@@ -36,11 +36,7 @@ export function parseRefusalNote(line: string): RefusalNote | undefined {
   const match = NOTE.exec(line);
   if (!match) return undefined;
   const [, code, invocationId, why] = match;
-  return {
-    code: code as AuthErrorCode,
-    invocationId: invocationId!,
-    ...(why === undefined ? {} : { why }),
-  };
+  return { code: code as AuthErrorCode, invocationId: invocationId!, why };
 }
 
 function whyUnavailable(error: AuthError): string | undefined {

@@ -41,6 +41,7 @@ async function outcome(keys: SigningKeyStore): Promise<string> {
     if (!(error instanceof AuthError)) throw error;
     if (error.code !== 'signing_keys_unavailable') return error.code;
     expect(error.cause).toBeInstanceOf(JwksFetchError);
+    expect((error.cause as Error).name).toBe('JwksFetchError');
     return `${error.code}: ${(error.cause as Error).message}`;
   }
 }
