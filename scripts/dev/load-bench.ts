@@ -13,8 +13,9 @@
  * ratio of valid-token to no-token throughput (the cost of a validated request, measured against
  * the cheapest refusal in the same run). The ratio comes from RATIO_ROUNDS short rounds in which
  * the two take turns, not from the table's runs: a run's figure also depends on what came just
- * before it (an idle pause, the machine's other work), which one long run each cannot even out. Fails (exit 1) on errors or when a
- * process's memory after the idle period is not within MEMORY_TOLERANCE of where it started.
+ * before it (an idle pause, the machine's other work), which one long run each cannot even out.
+ * Fails (exit 1) on errors or when a process's memory after the idle period is not within
+ * MEMORY_TOLERANCE of where it started.
  *
  * BENCH_LOAD_SECONDS (default 5), BENCH_IDLE_SECONDS (default 10) and BENCH_CONNECTIONS (default
  * 10) change the bounds.
