@@ -16,8 +16,8 @@ export interface VerifiedToken {
   /** The signing key that verified the signature, and the `kid` it was published under. */
   readonly kid: string;
   readonly key: KeyObject;
-  /** `nbf` and `exp`, in seconds. */
-  readonly notBefore: number | undefined;
+  /** `nbf` and `exp`, in seconds; `notBefore` is -Infinity for a token without `nbf`. */
+  readonly notBefore: number;
   readonly expires: number;
 }
 
