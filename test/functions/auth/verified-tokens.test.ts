@@ -191,6 +191,15 @@ describe('the index', () => {
     expect(cache.get(`two.${suffix}`)).toBeDefined();
   });
 
+  it('forgets nothing when asked to forget a token it never held', () => {
+    const cache = new VerifiedTokenCache();
+    const caller = Object.freeze({}) as never;
+    cache.set('held', { kid: 'k', key: first.publicKey, notBefore: -Infinity, expires: 0, caller });
+    cache.delete('never held');
+    expect(cache.size).toBe(1);
+    expect(cache.get('held')).toBeDefined();
+  });
+
   it('does not answer a token that differs from a cached one in its first character', async () => {
     const valid = token();
     expect(await codeOf(valid)).toBe('accepted');
