@@ -170,7 +170,8 @@ function verifies(signingInput: Buffer, key: KeyObject, signature: Buffer): bool
 function timeClaims(claims: Claims): { notBefore: number; expires: number } {
   for (const claim of ['nbf', 'exp', 'iat'] as const) {
     const value = claims[claim];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+    // Number.isFinite is false for anything that is not a number (it does not convert).
+    if (value !== undefined && !Number.isFinite(value)) {
       throw new AuthError('malformed_token', `The token claim ${claim} is not a number.`, {
         claim,
       });
