@@ -32,7 +32,7 @@ export interface CompactJws {
 }
 
 const malformed = (message: string, claim?: string): AuthError =>
-  new AuthError('malformed_token', message, claim === undefined ? {} : { claim });
+  new AuthError('malformed_token', message, { claim });
 
 /**
  * The bytes of one canonical base64url segment, or undefined when the segment is not one. Node's
@@ -71,7 +71,7 @@ export function readCompactJws(token: string): CompactJws {
     first < 1 ||
     second < first + 2 ||
     second === token.length - 1 ||
-    token.indexOf('.', second + 1) >= 0
+    token.includes('.', second + 1)
   ) {
     throw malformed('The token is not a signed JWT in compact form.');
   }
@@ -97,7 +97,8 @@ export function readCompactJws(token: string): CompactJws {
   return {
     kid,
     payload: jsonObject(payloadBytes, 'payload'),
-    signingInput: Buffer.from(token.slice(0, second), 'latin1'),
+    // Canonical base64url, so ASCII: its UTF-8 bytes are its characters.
+    signingInput: Buffer.from(token.slice(0, second)),
     signature,
   };
 }

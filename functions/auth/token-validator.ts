@@ -38,16 +38,19 @@ export class TokenValidator {
   async validate(authorization: string | null | undefined): Promise<Caller> {
     const token = bearerToken(authorization);
     const cached = this.cache.get(token);
-    if (cached && this.keys.currentKey(cached.kid) === cached.key) {
-      try {
-        checkLifetime(cached.notBefore, cached.expires, this.nowSeconds(), this.config);
-      } catch (error) {
-        this.cache.delete(token);
-        throw error;
+    if (cached) {
+      if (this.keys.currentKey(cached.kid) === cached.key) {
+        try {
+          checkLifetime(cached.notBefore, cached.expires, this.nowSeconds(), this.config);
+        } catch (error) {
+          this.cache.delete(token);
+          throw error;
+        }
+        return copyOf(cached.caller);
       }
-      return copyOf(cached.caller);
+      // Its key was replaced without an announcement: forget it, as the announcement would have.
+      this.cache.delete(token);
     }
-    if (cached) this.cache.delete(token);
 
     const jws = readCompactJws(token);
     const key = await this.keys.getKey(jws.kid);
@@ -69,13 +72,16 @@ export class TokenValidator {
   }
 
   private checkAudienceAndIssuer(claims: Claims): void {
-    const audiences = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
-    if (!audiences.some((aud) => typeof aud === 'string' && this.config.audiences.includes(aud))) {
+    // `includes` compares with ===, so a claim value that is not a string matches nothing.
+    const audiences: readonly unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    const accepted: readonly unknown[] = this.config.audiences;
+    if (!audiences.some((aud) => accepted.includes(aud))) {
       throw new AuthError('invalid_audience', 'The token audience is not accepted.', {
         claim: 'aud',
       });
     }
-    if (typeof claims.iss !== 'string' || !this.config.issuers.includes(claims.iss)) {
+    const issuers: readonly unknown[] = this.config.issuers;
+    if (!issuers.includes(claims.iss)) {
       throw new AuthError('invalid_issuer', 'The token issuer is not accepted.', { claim: 'iss' });
     }
   }
@@ -147,33 +153,37 @@ function copyOf(caller: Caller): Caller {
 }
 
 function verifies(signingInput: Buffer, key: KeyObject, signature: Buffer): boolean {
+  let valid = false;
   try {
     // RS256 is RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3), Node's default RSA padding.
-    return verify('sha256', signingInput, key, signature);
+    valid = verify('sha256', signingInput, key, signature);
   } catch {
-    return false;
+    // A key that cannot verify RS256 (one that is not RSA): the signature stays invalid.
   }
+  return valid;
 }
 
 /**
  * `nbf`, `exp` and `iat` are NumericDates (RFC 7519 section 2) when present; `exp` is required and
  * must fit a date; `nbf` may not be after `exp` (Microsoft.IdentityModel refuses that too, IDX12401).
  */
-function timeClaims(claims: Claims): { notBefore: number | undefined; expires: number } {
+function timeClaims(claims: Claims): { notBefore: number; expires: number } {
   for (const claim of ['nbf', 'exp', 'iat'] as const) {
     const value = claims[claim];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+    // Number.isFinite is false for anything that is not a number (it does not convert).
+    if (value !== undefined && !Number.isFinite(value)) {
       throw new AuthError('malformed_token', `The token claim ${claim} is not a number.`, {
         claim,
       });
     }
   }
+  // Finite numbers when present (checked above); a token without nbf is valid from any time.
   const expires = claims.exp as number | undefined;
-  if (expires === undefined || !(Math.abs(expires) <= MAX_EPOCH_SECONDS)) {
+  if (expires === undefined || Math.abs(expires) > MAX_EPOCH_SECONDS) {
     throw new AuthError('missing_claim', 'The token has no usable expiry (exp).', { claim: 'exp' });
   }
-  const notBefore = claims.nbf as number | undefined;
-  if (notBefore !== undefined && notBefore > expires) {
+  const notBefore = (claims.nbf as number | undefined) ?? -Infinity;
+  if (notBefore > expires) {
     throw new AuthError('malformed_token', 'The token is not valid before it expires.', {
       claim: 'nbf',
     });
@@ -183,13 +193,13 @@ function timeClaims(claims: Claims): { notBefore: number | undefined; expires: n
 
 /** `nbf` and `exp` against the clock, with the configured skew either way. */
 function checkLifetime(
-  notBefore: number | undefined,
+  notBefore: number,
   expires: number,
   nowSeconds: number,
   config: AuthConfig,
 ): void {
   const skew = config.clockSkewSeconds;
-  if (notBefore !== undefined && notBefore > nowSeconds + skew) {
+  if (notBefore > nowSeconds + skew) {
     throw new AuthError('token_not_yet_valid', 'The token is not valid yet.', { claim: 'nbf' });
   }
   if (nowSeconds >= expires + skew) {
@@ -211,13 +221,13 @@ export function bearerToken(authorization: string | null | undefined): string {
     throw new AuthError('token_too_large', 'The token is too large.');
   }
   const space = authorization.indexOf(' ');
-  const scheme = space < 0 ? authorization : authorization.slice(0, space);
+  const scheme = space === -1 ? authorization : authorization.slice(0, space);
   if (scheme.toLowerCase() !== 'bearer') {
     throw new AuthError('missing_token', 'A bearer token is required.');
   }
   let start = space + 1;
   while (authorization.charCodeAt(start) === 0x20) start += 1;
-  if (space < 0 || start >= authorization.length) {
+  if (space === -1 || start >= authorization.length) {
     throw new AuthError(
       'malformed_token',
       'The Authorization header must hold exactly one bearer token.',

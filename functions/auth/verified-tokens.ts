@@ -16,8 +16,8 @@ export interface VerifiedToken {
   /** The signing key that verified the signature, and the `kid` it was published under. */
   readonly kid: string;
   readonly key: KeyObject;
-  /** `nbf` and `exp`, in seconds. */
-  readonly notBefore: number | undefined;
+  /** `nbf` and `exp`, in seconds; `notBefore` is -Infinity for a token without `nbf`. */
+  readonly notBefore: number;
   readonly expires: number;
 }
 
@@ -71,8 +71,9 @@ export class VerifiedTokenCache {
     const index = token.slice(-INDEX_LENGTH);
     this.entries.delete(index);
     // A copy of its own: the token may be a slice of a longer string (the header, or more), which
-    // would otherwise stay in memory with it and break the bound stated above. Tokens are ASCII.
-    this.entries.set(index, { ...entry, token: Buffer.from(token, 'latin1').toString('latin1') });
+    // would otherwise stay in memory with it and break the bound stated above. A UTF-8 round trip
+    // gives back every string that is well-formed UTF-16, and tokens are ASCII.
+    this.entries.set(index, { ...entry, token: Buffer.from(token).toString() });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);

@@ -119,6 +119,11 @@ describe('claim by claim, on a frozen clock', () => {
     ['audience of another API', 'invalid_audience', { aud: OTHER_OID }],
     ['ARM audience', 'invalid_audience', { aud: 'https://management.azure.com/' }],
     ['no audience', 'invalid_audience', { aud: undefined }],
+    // RFC 7519 section 4.1.3: one value of a list is enough.
+    ['a list that holds this API', 'accepted', { aud: [OTHER_OID, 42, API_CLIENT_ID] }],
+    ['a list without this API', 'invalid_audience', { aud: [OTHER_OID, 42] }],
+    ['an empty audience list', 'invalid_audience', { aud: [] }],
+    ['an issuer in a list', 'invalid_issuer', { iss: [ISSUER_V2] }],
     ['tenant mismatch', 'invalid_tenant', { tid: OTHER_TENANT }],
     ['no tenant', 'invalid_tenant', { tid: undefined }],
     [
@@ -175,6 +180,7 @@ describe('claim by claim, on a frozen clock', () => {
   it.each([
     ['expiry just inside the skew', { exp: NOW_SECONDS - skew + 1, nbf: NOW_SECONDS - 3600 }],
     ['nbf just inside the skew', { nbf: NOW_SECONDS + skew - 1 }],
+    ['nbf exactly at the skew', { nbf: NOW_SECONDS + skew }],
   ])('accepts %s', async (_case, change) => {
     const token = sign(v2Claims(change), key);
     expect(await codeOf(validator().validate(`Bearer ${token}`))).toBe('accepted');

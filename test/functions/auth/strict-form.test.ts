@@ -188,4 +188,13 @@ describe('nbf and exp', () => {
     const token = signBytes(Buffer.from(headerJson()), Buffer.from(payloadJson(change)));
     expect(await outcome(token)).toEqual({ code: 'malformed_token', claim });
   });
+
+  it.each(['nbf', 'exp', 'iat'])(
+    'refuses %s when JSON reads it as Infinity (1e999)',
+    async (claim) => {
+      const payload = payloadJson({ [claim]: 'HUGE' }).replace('"HUGE"', '1e999');
+      const token = signBytes(Buffer.from(headerJson()), Buffer.from(payload));
+      expect(await outcome(token)).toEqual({ code: 'malformed_token', claim });
+    },
+  );
 });

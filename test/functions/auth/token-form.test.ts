@@ -113,3 +113,48 @@ describe('the JOSE header', () => {
     });
   });
 });
+
+describe('the three segments', () => {
+  const COMPACT = 'The token is not a signed JWT in compact form.';
+
+  async function refusal(token: string): Promise<{ message: string; lookups: number }> {
+    const keys = new StaticKeys([key]);
+    const validator = new TokenValidator(testConfig(), keys, () => NOW_SECONDS * 1000);
+    const error = await validator.validate(`Bearer ${token}`).then(
+      () => new Error('the token was accepted'),
+      (reason: unknown) => reason,
+    );
+    if (!(error instanceof AuthError) || error.code !== 'malformed_token') throw error;
+    return { message: error.message, lookups: keys.lookups };
+  }
+
+  // Each segment on both sides of its limit: empty is no compact form at all; one character is
+  // a segment, refused as base64url that no bytes encode to.
+  it.each<[string, (h: string, p: string, s: string) => string, string]>([
+    ['no dot at all', (h) => h, COMPACT],
+    ['one dot', (h, p) => `${h}.${p}`, COMPACT],
+    ['an empty header', (_h, p, s) => `.${p}.${s}`, COMPACT],
+    [
+      'a header of one character',
+      (_h, p, s) => `e.${p}.${s}`,
+      'The token header is not canonical base64url.',
+    ],
+    ['an empty payload', (h, _p, s) => `${h}..${s}`, COMPACT],
+    [
+      'a payload of one character',
+      (h, _p, s) => `${h}.e.${s}`,
+      'The token payload is not canonical base64url.',
+    ],
+    ['an empty signature', (h, p) => `${h}.${p}.`, COMPACT],
+    [
+      'a signature of one character',
+      (h, p) => `${h}.${p}.e`,
+      'The token signature is missing or not canonical base64url.',
+    ],
+    ['a fourth segment', (h, p, s) => `${h}.${p}.${s}.${s}`, COMPACT],
+    ['an empty fourth segment', (h, p, s) => `${h}.${p}.${s}.`, COMPACT],
+  ])('refuses %s', async (_case, build, message) => {
+    const [h, p, s] = valid.split('.') as [string, string, string];
+    expect(await refusal(build(h, p, s))).toEqual({ message, lookups: 0 });
+  });
+});

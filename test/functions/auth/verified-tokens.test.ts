@@ -136,6 +136,17 @@ describe('a hit re-checks the signing key', () => {
     expect(await codeOf(valid)).toBe('unknown_signing_key');
   });
 
+  it('forgets a token whose key went unannounced, so that it is checked in full if the key returns', async () => {
+    const valid = token();
+    expect(await codeOf(valid)).toBe('accepted');
+    keys.publish([second], { notify: false });
+    expect(await codeOf(valid)).toBe('unknown_signing_key');
+    keys.publish([first, second], { notify: false });
+    expect(await codeOf(valid)).toBe('accepted');
+    // As after an announced change: the entry is gone and the return costs a full validation.
+    expect(keys.lookups).toBe(3);
+  });
+
   it('validates in full when another key is published under the same kid', async () => {
     const valid = token();
     expect(await codeOf(valid)).toBe('accepted');
@@ -167,7 +178,7 @@ describe('the index', () => {
   it('answers only the exact token, even for one that shares the indexed suffix', () => {
     const cache = new VerifiedTokenCache();
     const caller = Object.freeze({}) as never;
-    const entry = { kid: 'k', key: first.publicKey, notBefore: undefined, expires: 0, caller };
+    const entry = { kid: 'k', key: first.publicKey, notBefore: -Infinity, expires: 0, caller };
     const suffix = 'S'.repeat(40);
     cache.set(`one.${suffix}`, entry);
     expect(cache.get(`one.${suffix}`)).toBeDefined();
@@ -178,6 +189,15 @@ describe('the index', () => {
     cache.set(`two.${suffix}`, entry);
     expect(cache.get(`one.${suffix}`)).toBeUndefined();
     expect(cache.get(`two.${suffix}`)).toBeDefined();
+  });
+
+  it('forgets nothing when asked to forget a token it never held', () => {
+    const cache = new VerifiedTokenCache();
+    const caller = Object.freeze({}) as never;
+    cache.set('held', { kid: 'k', key: first.publicKey, notBefore: -Infinity, expires: 0, caller });
+    cache.delete('never held');
+    expect(cache.size).toBe(1);
+    expect(cache.get('held')).toBeDefined();
   });
 
   it('does not answer a token that differs from a cached one in its first character', async () => {
@@ -191,7 +211,7 @@ describe('the index', () => {
 describe('the bound', () => {
   it(`keeps at most ${MAX_VERIFIED_TOKENS} entries, the least recently used out first`, () => {
     const cache = new VerifiedTokenCache(2);
-    const entry = { kid: 'k', key: first.publicKey, notBefore: undefined, expires: 0 } as const;
+    const entry = { kid: 'k', key: first.publicKey, notBefore: -Infinity, expires: 0 } as const;
     const caller = Object.freeze({}) as never;
     cache.set('a', { ...entry, caller });
     cache.set('b', { ...entry, caller });
@@ -206,7 +226,7 @@ describe('the bound', () => {
   it('retains only entries whose key is still published under their kid', () => {
     const cache = new VerifiedTokenCache();
     const caller = Object.freeze({}) as never;
-    const base = { notBefore: undefined, expires: 0, caller } as const;
+    const base = { notBefore: -Infinity, expires: 0, caller } as const;
     cache.set('a', { ...base, kid: first.kid, key: first.publicKey });
     cache.set('b', { ...base, kid: second.kid, key: second.publicKey });
     cache.set('c', { ...base, kid: second.kid, key: first.publicKey });
