@@ -13,12 +13,15 @@
  * not mind the second), and the guard ends only once the command has.
  *
  * Windows has no process groups: there the guard can only end the command itself (child.kill), not
- * the processes the command started.
+ * the processes the command started. A `.cmd` file (npm's `func.cmd`) runs through cmd.exe
+ * (windows-spawn.ts).
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { watchParent } from './parent';
+import { ensureError } from '../../../functions/lib/errors';
 import { STOP_GRACE_MS, leadsOwnProcessGroup, signalGroup } from './process-group';
+import { spawnable } from './windows-spawn';
 
 const PASSED_ON: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** Signals that Node.js does not end a process with when raised (SIGUSR1 starts the inspector). */
@@ -44,7 +47,14 @@ function main(): void {
     return;
   }
 
-  const child = spawn(command, args, { stdio: 'inherit' });
+  let run;
+  try {
+    run = spawnable(command, args);
+  } catch (error) {
+    fail(ensureError(error).message, 2);
+    return;
+  }
+  const child = spawn(run.command, run.args, { stdio: 'inherit', shell: run.shell });
   let orphaned = false;
 
   const passOn = (signal: NodeJS.Signals): void => {
