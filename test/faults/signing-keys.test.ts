@@ -16,18 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthentication } from '../../functions/auth/middleware';
 import { SigningKeyStore } from '../../functions/auth/signing-keys';
 import { JwksBehaviour, JwksServer, startJwksServer } from '../support/jwks-server';
-import {
-  API_CLIENT_ID,
-  APIM_CLIENT_ID,
-  APIM_OID,
-  ISSUER_V2,
-  ROLE,
-  TENANT,
-  TestKey,
-  createTestKey,
-  sign,
-  v2Claims,
-} from '../support/tokens';
+import { createTestKey, sign, TestKey, v2AppSettings, v2Claims } from '../support/tokens';
 import { tally, underLoad } from './load';
 
 const COOLDOWN_MS = 250;
@@ -56,15 +45,7 @@ beforeEach(() => {
     unknownKeyCooldownMs: COOLDOWN_MS,
   });
   const authentication = createAuthentication({
-    env: {
-      AUTH_TENANT_ID: TENANT,
-      AUTH_AUDIENCES: API_CLIENT_ID,
-      AUTH_ALLOWED_CALLER_OBJECT_IDS: APIM_OID,
-      AUTH_ALLOWED_CLIENT_IDS: APIM_CLIENT_ID,
-      AUTH_REQUIRED_ROLES: ROLE,
-      AUTH_ISSUERS: ISSUER_V2,
-      AUTH_JWKS_URI: jwks.url,
-    },
+    env: v2AppSettings(jwks.url),
     keys: store,
   });
   handler = authentication.protect(() => Promise.resolve({ status: 200, body: 'reached' }));

@@ -12,18 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionHost, startFunctionHost } from '../../scripts/local/host/server';
 import { ROOT } from '../support/node-process';
 import { JwksServer, startJwksServer } from '../support/jwks-server';
-import {
-  API_CLIENT_ID,
-  APIM_CLIENT_ID,
-  APIM_OID,
-  ISSUER_V2,
-  ROLE,
-  TENANT,
-  TestKey,
-  createTestKey,
-  sign,
-  v2Claims,
-} from '../support/tokens';
+import { createTestKey, sign, TestKey, v2AppSettings, v2Claims } from '../support/tokens';
 
 const RUNS = 200;
 const SEED = Number(process.env.FC_SEED ?? 20261201);
@@ -40,15 +29,7 @@ beforeAll(async () => {
   const now = Math.floor(Date.now() / 1000);
   valid = sign(v2Claims({ iat: now - 60, nbf: now - 60, exp: now + 3600 }), key);
   // The built app reads its settings from the environment of this process (one per test file).
-  Object.assign(process.env, {
-    AUTH_TENANT_ID: TENANT,
-    AUTH_AUDIENCES: API_CLIENT_ID,
-    AUTH_ALLOWED_CALLER_OBJECT_IDS: APIM_OID,
-    AUTH_ALLOWED_CLIENT_IDS: APIM_CLIENT_ID,
-    AUTH_REQUIRED_ROLES: ROLE,
-    AUTH_ISSUERS: ISSUER_V2,
-    AUTH_JWKS_URI: jwks.url,
-  });
+  Object.assign(process.env, v2AppSettings(jwks.url));
   host = await startFunctionHost({ projectRoot: ROOT, log: () => undefined });
 });
 afterAll(async () => {

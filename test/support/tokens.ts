@@ -30,6 +30,20 @@ export const testConfig = (overrides: Partial<AuthConfig> = {}): AuthConfig => (
   ...overrides,
 });
 
+/**
+ * The app's `AUTH_*` settings that accept the v2 tokens of `v2Claims` (API Management's identity
+ * with the role), with the signing keys at `jwksUri`: what a test gives the built app.
+ */
+export const v2AppSettings = (jwksUri: string): Record<string, string> => ({
+  AUTH_TENANT_ID: TENANT,
+  AUTH_AUDIENCES: API_CLIENT_ID,
+  AUTH_ALLOWED_CALLER_OBJECT_IDS: APIM_OID,
+  AUTH_ALLOWED_CLIENT_IDS: APIM_CLIENT_ID,
+  AUTH_REQUIRED_ROLES: ROLE,
+  AUTH_ISSUERS: ISSUER_V2,
+  AUTH_JWKS_URI: jwksUri,
+});
+
 export interface TestKey {
   kid: string;
   privateKey: KeyObject;

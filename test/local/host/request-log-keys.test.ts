@@ -7,17 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionHost, startFunctionHost } from '../../../scripts/local/host/server';
 import { JwksServer, startJwksServer } from '../../support/jwks-server';
 import { ROOT } from '../../support/node-process';
-import {
-  API_CLIENT_ID,
-  APIM_CLIENT_ID,
-  APIM_OID,
-  ISSUER_V2,
-  ROLE,
-  TENANT,
-  createTestKey,
-  sign,
-  v2Claims,
-} from '../../support/tokens';
+import { createTestKey, sign, v2AppSettings, v2Claims } from '../../support/tokens';
 
 const lines: string[] = [];
 let host: FunctionHost;
@@ -25,15 +15,7 @@ let jwks: JwksServer;
 
 beforeAll(async () => {
   jwks = await startJwksServer({ kind: 'status', status: 503 });
-  Object.assign(process.env, {
-    AUTH_TENANT_ID: TENANT,
-    AUTH_AUDIENCES: API_CLIENT_ID,
-    AUTH_ALLOWED_CALLER_OBJECT_IDS: APIM_OID,
-    AUTH_ALLOWED_CLIENT_IDS: APIM_CLIENT_ID,
-    AUTH_REQUIRED_ROLES: ROLE,
-    AUTH_ISSUERS: ISSUER_V2,
-    AUTH_JWKS_URI: jwks.url,
-  });
+  Object.assign(process.env, v2AppSettings(jwks.url));
   host = await startFunctionHost({ projectRoot: ROOT, log: (line) => lines.push(line) });
 });
 afterAll(async () => {

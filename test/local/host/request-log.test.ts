@@ -7,16 +7,11 @@ import { FunctionHost, startFunctionHost } from '../../../scripts/local/host/ser
 import { ROOT } from '../../support/node-process';
 import { JwksServer, startJwksServer } from '../../support/jwks-server';
 import {
-  API_CLIENT_ID,
-  APIM_CLIENT_ID,
-  APIM_OID,
-  ISSUER_V2,
-  OTHER_OID,
-  ROLE,
-  TENANT,
-  TestKey,
   createTestKey,
+  OTHER_OID,
   sign,
+  TestKey,
+  v2AppSettings,
   v2Claims,
 } from '../../support/tokens';
 
@@ -28,15 +23,7 @@ let key: TestKey;
 beforeAll(async () => {
   key = createTestKey();
   jwks = await startJwksServer({ kind: 'keys', keys: [key.jwk] });
-  Object.assign(process.env, {
-    AUTH_TENANT_ID: TENANT,
-    AUTH_AUDIENCES: API_CLIENT_ID,
-    AUTH_ALLOWED_CALLER_OBJECT_IDS: APIM_OID,
-    AUTH_ALLOWED_CLIENT_IDS: APIM_CLIENT_ID,
-    AUTH_REQUIRED_ROLES: ROLE,
-    AUTH_ISSUERS: ISSUER_V2,
-    AUTH_JWKS_URI: jwks.url,
-  });
+  Object.assign(process.env, v2AppSettings(jwks.url));
   host = await startFunctionHost({ projectRoot: ROOT, log: (line) => lines.push(line) });
 });
 afterAll(async () => {
