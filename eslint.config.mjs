@@ -1,5 +1,6 @@
 // Typed linting for the app, the scripts and the tests; formatting is Prettier's job.
 import js from '@eslint/js';
+import vitest from '@vitest/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
@@ -90,8 +91,36 @@ export default tseslint.config(
     },
   },
   {
+    // Assertions that can pass whatever the code does (test/quality/lint-rules.test.ts proves each
+    // rule fires; test/quality/assertion-checks.ts has the checks this plugin cannot express).
+    files: ['test/**/*.ts'],
+    ignores: ['test/support/fixtures/**'],
+    plugins: { vitest },
+    rules: {
+      'vitest/no-restricted-matchers': ['error', weakMatchers()],
+      'vitest/expect-expect': [
+        'error',
+        { assertFunctionNames: ['expect', 'expect*', 'fc.assert'] },
+      ],
+      'vitest/valid-expect': ['error', { maxArgs: 2 }],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.mts'],
     ...tseslint.configs.disableTypeChecked,
   },
   prettier,
 );
+
+/** toBeTruthy() and toBeFalsy() with every modifier: they pass for any truthy or falsy value. */
+function weakMatchers() {
+  const message =
+    'passes for any truthy/falsy value (the exit code of a crash, any string): assert the value itself';
+  const chains = {};
+  for (const matcher of ['toBeTruthy', 'toBeFalsy']) {
+    for (const modifier of ['', 'not.', 'resolves.', 'rejects.', 'resolves.not.', 'rejects.not.']) {
+      chains[`${modifier}${matcher}`] = `${matcher}() ${message}`;
+    }
+  }
+  return chains;
+}
