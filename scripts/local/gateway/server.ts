@@ -31,6 +31,7 @@ import {
   type GatewayRequest,
   type GatewayResponse,
 } from './messages';
+import { describeSkipped } from './not-run';
 import { matchOperation, type ApiDefinition } from './openapi';
 import { Pipeline } from './pipeline';
 import authenticationManagedIdentity from './policies/authentication-managed-identity';
@@ -106,6 +107,11 @@ export interface RunningGateway {
   readonly port: number;
   /** Start-up warnings, also logged. */
   readonly warnings: readonly string[];
+  /**
+   * The policy elements it does not run, one line each (file, line, element, "not run locally",
+   * why, and whether in Azure it refuses or changes requests), also logged once at start.
+   */
+  readonly notRunLocally: readonly string[];
   close(): Promise<void>;
 }
 
@@ -173,7 +179,8 @@ function builtIn(source: string, reason: string, response: GatewayResponse): Pol
 /**
  * Starts the local stand-in for API Management on 127.0.0.1: routes from `apim/openapi.yaml`,
  * requires the subscription key, runs `apim/policies/product.xml` and `apim/policies/api.xml`.
- * Refuses to start (throws) when a policy uses anything it does not implement.
+ * Names at start each policy element it does not run and goes on without it; refuses to start
+ * (throws) only on a policy document whose structure the policy schema refuses.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const subscriptions: KnownSubscription[] = [];
@@ -221,6 +228,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     log,
     now: options.now ?? Date.now,
   });
+  const notRunLocally = [scopes.product, scopes.api].flatMap((scope) =>
+    scope.skipped.map(describeSkipped),
+  );
+  for (const line of notRunLocally) log(line);
   const warnings = startupWarnings(pipeline);
   for (const warning of warnings) log(`warning: ${warning}`);
 
@@ -301,6 +312,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${LOOPBACK}:${port}`,
     port,
     warnings,
+    notRunLocally,
     close: () => closeServer(server),
   };
 }
