@@ -32,6 +32,7 @@ import {
   type GatewayResponse,
 } from './messages';
 import { describeSkipped } from './not-run';
+import { isPreflight } from './policies/cors';
 import { matchOperation, type ApiDefinition } from './openapi';
 import { Pipeline } from './pipeline';
 import authenticationManagedIdentity from './policies/authentication-managed-identity';
@@ -263,9 +264,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     const operationPath = path.slice(apiPrefix.length - 1);
     const request = requestFrom(req, operationPath, query, Buffer.alloc(0));
-    if (!matchOperation(api, method, operationPath)) {
-      return pipeline.builtInError(request, notFound, 'api');
-    }
     const realm = `http://${LOOPBACK}:${port}/${API_PATH}`;
     const key = checkSubscriptionKey(
       req,
@@ -274,6 +272,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       subscriptions,
       realm,
     );
+    // A CORS preflight to an operation's path is answered by the cors policies alone, unless the
+    // API defines an OPTIONS operation there (cors-policy.md, "cors policy scenarios").
+    if (
+      isPreflight(request) &&
+      !matchOperation(api, 'OPTIONS', operationPath) &&
+      api.operations.some((operation) => matchOperation(api, operation.method, operationPath))
+    ) {
+      const answer = pipeline.preflight(request, key.ok ? key.subscription : undefined);
+      if (answer) return answer;
+    }
+    if (!matchOperation(api, method, operationPath)) {
+      return pipeline.builtInError(request, notFound, 'api');
+    }
     if (!key.ok) return pipeline.builtInError(request, key.failure, 'api');
 
     const body = await readCappedBody(req, MAX_REQUEST_BYTES);

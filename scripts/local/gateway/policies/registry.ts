@@ -1,4 +1,5 @@
 import authenticationManagedIdentity from './authentication-managed-identity';
+import cors from './cors';
 import type { PolicyElement } from './element';
 import forwardRequest from './forward-request';
 import quota from './quota';
@@ -22,6 +23,7 @@ export const POLICY_ELEMENTS: readonly PolicyElement[] = [
   quota,
   setBody,
   forwardRequest,
+  cors,
 ];
 
 const BY_NAME = new Map(POLICY_ELEMENTS.map((element) => [element.name, element]));

@@ -39,6 +39,7 @@ export function execution(services: Partial<GatewayServices> = {}): ExecutionCon
       subscriptionId: 'sub',
       backendUrl: undefined,
       response: undefined,
+      finalHeaders: new HeaderMap(),
     },
     services: {
       backends: {},
