@@ -283,9 +283,9 @@ const notRunLocally: [string, (typeof POLICY_FILES)[number], string, RegExp][] =
     'policies/api.xml',
     api.replace(
       '<inbound>\n    <base />',
-      '<inbound>\n    <base />\n    <ip-filter action="allow"><address>10.0.0.1</address></ip-filter>',
+      '<inbound>\n    <base />\n    <validate-jwt header-name="Authorization"><openid-config url="https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration" /></validate-jwt>',
     ),
-    /apim\/policies\/api\.xml:\d+: <ip-filter> not run locally .*refuses requests/,
+    /apim\/policies\/api\.xml:\d+: <validate-jwt> not run locally .*refuses requests/,
   ],
   [
     'a policy expression',

@@ -52,8 +52,10 @@ export class HeaderMap {
 }
 
 export interface GatewayRequest {
-  /** Upper case. */
-  readonly method: string;
+  /** Upper case; `set-method` may change it. */
+  method: string;
+  /** The caller's IP address, as `ip-filter` sees it (the connection's remote address). */
+  readonly clientAddress: string;
   /** The path below the API's path, for example `/hello` for `/api/hello`. */
   readonly operationPath: string;
   readonly query: URLSearchParams;

@@ -170,7 +170,8 @@ function requestFrom(
   const headers = HeaderMap.from(req.headersDistinct);
   removeConnectionHeaders(headers);
   const method = (req.method ?? 'GET').toUpperCase();
-  return { method, operationPath, query, headers, body };
+  const clientAddress = req.socket.remoteAddress ?? '';
+  return { method, clientAddress, operationPath, query, headers, body };
 }
 
 function builtIn(source: string, reason: string, response: GatewayResponse): PolicyFailure {

@@ -1,13 +1,18 @@
 import authenticationManagedIdentity from './authentication-managed-identity';
+import checkHeader from './check-header';
 import cors from './cors';
 import type { PolicyElement } from './element';
 import forwardRequest from './forward-request';
+import ipFilter from './ip-filter';
 import quota from './quota';
 import rateLimit from './rate-limit';
+import returnResponse from './return-response';
 import setBackendService from './set-backend-service';
 import setBody from './set-body';
 import setHeader from './set-header';
+import setMethod from './set-method';
 import setQueryParameter from './set-query-parameter';
+import setStatus from './set-status';
 
 /**
  * Every policy element the local gateway implements (besides `<base />`, which the document
@@ -24,6 +29,11 @@ export const POLICY_ELEMENTS: readonly PolicyElement[] = [
   setBody,
   forwardRequest,
   cors,
+  returnResponse,
+  setStatus,
+  checkHeader,
+  ipFilter,
+  setMethod,
 ];
 
 const BY_NAME = new Map(POLICY_ELEMENTS.map((element) => [element.name, element]));

@@ -31,6 +31,7 @@ export function execution(services: Partial<GatewayServices> = {}): ExecutionCon
     state: {
       request: {
         method: 'GET',
+        clientAddress: '127.0.0.1',
         operationPath: '/hello',
         query: new URLSearchParams(),
         headers: new HeaderMap(),
