@@ -7,6 +7,7 @@ import ipFilter from './ip-filter';
 import quota from './quota';
 import rateLimit from './rate-limit';
 import returnResponse from './return-response';
+import rewriteUri from './rewrite-uri';
 import setBackendService from './set-backend-service';
 import setBody from './set-body';
 import setHeader from './set-header';
@@ -34,6 +35,7 @@ export const POLICY_ELEMENTS: readonly PolicyElement[] = [
   checkHeader,
   ipFilter,
   setMethod,
+  rewriteUri,
 ];
 
 const BY_NAME = new Map(POLICY_ELEMENTS.map((element) => [element.name, element]));
