@@ -99,7 +99,9 @@ function statement(
       `<${policy.name}> is not allowed at ${scope} scope (only at ${policy.scopes.join(', ')}); API Management does not accept it there`,
     );
   }
-  const attributes = reader.attributes(element, policy.attributes);
+  // "All policies have an optional id attribute" (api-management-error-handling-policies.md);
+  // only context.LastError.PolicyId, a policy expression, reads it.
+  const attributes = reader.attributes(element, [...policy.attributes, 'id']);
   return policy.compile(
     element,
     attributes,

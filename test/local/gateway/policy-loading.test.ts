@@ -105,10 +105,10 @@ const skips: [string, string, string, number, string][] = [
   ],
   [
     'an attribute it does not implement',
-    policy('    <set-header name="X-A" exists-action="delete" id="x" />'),
+    policy('    <set-header name="X-A" exists-action="delete" nonsense="x" />'),
     'set-header',
     3,
-    'attribute "id" on <set-header>',
+    'attribute "nonsense" on <set-header>',
   ],
   [
     'a user-assigned identity',
@@ -292,6 +292,15 @@ describe('the gateway skips what it does not run, naming the element, its line a
       const statements = effectiveSection([document], section);
       expect(statements.some((s) => s.at.line === line)).toBe(false);
     }
+  });
+
+  it('accepts the id attribute every policy may have', () => {
+    const document = parsePolicy(
+      policy('    <set-header name="X-A" exists-action="delete" id="drop-a" />'),
+      'test.xml',
+      OPTIONS,
+    );
+    expect(document.skipped).toEqual([]);
   });
 
   it('keeps running the rest of the document', () => {
