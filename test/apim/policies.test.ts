@@ -9,6 +9,7 @@ import {
   expressionProblems,
   forwardTimeoutProblems,
   managedIdentityProblems,
+  notRunLocallyProblems,
   onErrorProblems,
   openingCommentProblems,
   readApim,
@@ -36,6 +37,10 @@ describe.each(POLICY_FILES)('%s', (file) => {
 
   it('uses no policy expressions', () => {
     expect(expressionProblems(xml)).toEqual([]);
+  });
+
+  it('holds nothing the local gateway does not run', () => {
+    expect(notRunLocallyProblems(xml, file)).toEqual([]);
   });
 });
 
@@ -270,6 +275,32 @@ const mutations: [string, string, (xml: string) => string[], RegExp][] = [
     /expression/,
   ],
 ];
+
+/** The shipped files stay strict: [what, file, file text] the local gateway would not fully run. */
+const notRunLocally: [string, (typeof POLICY_FILES)[number], string, RegExp][] = [
+  [
+    'an element it does not implement',
+    'policies/api.xml',
+    api.replace(
+      '<inbound>\n    <base />',
+      '<inbound>\n    <base />\n    <validate-jwt header-name="Authorization"><openid-config url="https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration" /></validate-jwt>',
+    ),
+    /apim\/policies\/api\.xml:\d+: <validate-jwt> not run locally .*refuses requests/,
+  ],
+  [
+    'a policy expression',
+    'policies/product.xml',
+    product.replace('calls="100"', 'calls="@(100)"'),
+    /apim\/policies\/product\.xml:\d+: <rate-limit> not run locally .*policy expression/,
+  ],
+];
+
+describe('the strictness check catches what the local gateway would skip', () => {
+  it.each(notRunLocally)('%s', (_what, file, mutated, expected) => {
+    expect(mutated).not.toBe(readApim(file));
+    expect(notRunLocallyProblems(mutated, file).join('\n')).toMatch(expected);
+  });
+});
 
 describe('the checks catch broken policies', () => {
   it.each(mutations)('%s', (_what, mutated, check, expected) => {

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
 import { validateXML } from 'xmllint-wasm';
+import { FUNCTION_APP_BACKEND_ID } from '../../scripts/local/gateway/api';
+import { describeSkipped } from '../../scripts/local/gateway/not-run';
+import { parsePolicy } from '../../scripts/local/gateway/policy';
 
 /**
  * Review checks for the API Management files, as functions of the file text, so that the tests
@@ -312,4 +315,21 @@ export function onErrorProblems(xml: string): string[] {
 /** No policy expressions anywhere (the local gateway runs the same files and evaluates none). */
 export function expressionProblems(xml: string): string[] {
   return /(["'>]\s*)@[({]/.test(xml) ? ['the policy uses a policy expression'] : [];
+}
+
+// --- the local gateway ----------------------------------------------------------------------
+
+/**
+ * What the local gateway would skip in the file (each as its start-up line): the shipped files
+ * run completely locally, whatever a user's own files may hold.
+ */
+export function notRunLocallyProblems(xml: string, file: string): string[] {
+  const namedValues = JSON.parse(readApim('named-values.local.json')) as Record<string, string>;
+  const document = parsePolicy(
+    xml,
+    `apim/${file}`,
+    { namedValues, backendIds: [FUNCTION_APP_BACKEND_ID] },
+    file === 'policies/product.xml' ? 'product' : 'api',
+  );
+  return document.skipped.map(describeSkipped);
 }

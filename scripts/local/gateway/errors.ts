@@ -20,14 +20,17 @@ export type PolicyLoadErrorCode =
   | 'unknown_backend';
 
 /**
- * A policy file the gateway will not run. The message names the file and line and the element,
- * attribute, expression or named value at fault; the gateway never starts with such a file.
+ * Something in a policy file the gateway does not run, naming the file and line and the element,
+ * attribute, expression or named value at fault. Inside one policy element it makes the loader
+ * skip that element (and name it at start); in the document's own structure (not XML, another
+ * root, an unknown or repeated section) it stops the load, as the policy schema refuses those too.
  */
 export class PolicyLoadError extends Error {
   constructor(
     readonly code: PolicyLoadErrorCode,
     readonly at: SourceLocation,
-    detail: string,
+    /** The message without its location. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`${formatLocation(at)}: ${detail}`, options);

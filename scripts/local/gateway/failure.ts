@@ -16,3 +16,17 @@ export class PolicyFailure extends Error {
     this.name = 'PolicyFailure';
   }
 }
+
+/**
+ * A policy that answers the request itself (`return-response`, `mock-response`, `cors` ending a
+ * request): the remaining policies do not run, and the client gets `response`, not on-error.
+ */
+export class PolicyAnswer extends Error {
+  constructor(
+    readonly source: string,
+    readonly response: GatewayResponse,
+  ) {
+    super(`${source} answered the request`);
+    this.name = 'PolicyAnswer';
+  }
+}

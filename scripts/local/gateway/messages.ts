@@ -52,10 +52,15 @@ export class HeaderMap {
 }
 
 export interface GatewayRequest {
-  /** Upper case. */
-  readonly method: string;
-  /** The path below the API's path, for example `/hello` for `/api/hello`. */
-  readonly operationPath: string;
+  /** Upper case; `set-method` may change it. */
+  method: string;
+  /** The caller's IP address, as `ip-filter` sees it (the connection's remote address). */
+  readonly clientAddress: string;
+  /**
+   * The path below the API's path, for example `/hello` for `/api/hello`; the backend gets it
+   * (after `rewrite-uri`, the template's path).
+   */
+  operationPath: string;
   readonly query: URLSearchParams;
   readonly headers: HeaderMap;
   body: Buffer;

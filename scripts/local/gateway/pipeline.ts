@@ -1,10 +1,11 @@
-import { PolicyFailure } from './failure';
+import { PolicyAnswer, PolicyFailure } from './failure';
 import {
   HeaderMap,
   internalErrorResponse,
   type GatewayRequest,
   type GatewayResponse,
 } from './messages';
+import cors, { preflight as corsPreflight } from './policies/cors';
 import type { GatewayServices, RequestState, Section, Statement } from './policies/element';
 import { effectiveSection, SECTIONS, type PolicyDocument } from './policy';
 
@@ -31,6 +32,14 @@ export interface Subscription {
 }
 
 type Sections = Readonly<Record<Section, readonly Statement[]>>;
+
+/** The response with the headers the policies added for whatever response the request got. */
+function withFinalHeaders(response: GatewayResponse, state: RequestState): GatewayResponse {
+  for (const name of state.finalHeaders.names()) {
+    response.headers.set(name, state.finalHeaders.get(name)!);
+  }
+  return response;
+}
 
 function sectionsOf(scopes: readonly PolicyDocument[]): Sections {
   return Object.fromEntries(
@@ -61,6 +70,24 @@ export class Pipeline {
     return this.productScoped[section];
   }
 
+  /**
+   * The answer to a CORS preflight from the `cors` policies of inbound (only they run), or
+   * undefined when there are none. Without a valid subscription key (a browser's preflight
+   * carries none in its headers) the product is unknown, so the product's `cors` does not apply:
+   * the "Subscription key in header" issue of cors-policy.md.
+   */
+  preflight(
+    request: GatewayRequest,
+    subscription: Subscription | undefined,
+  ): GatewayResponse | undefined {
+    const sections = subscription?.scope === 'product' ? this.productScoped : this.allApis;
+    const configs = sections.inbound.flatMap((statement) => {
+      const config = cors.configOf(statement);
+      return config ? [config] : [];
+    });
+    return corsPreflight(configs, request);
+  }
+
   async run(request: GatewayRequest, subscription: Subscription): Promise<GatewayResponse> {
     const sections = subscription.scope === 'product' ? this.productScoped : this.allApis;
     const state: RequestState = {
@@ -68,7 +95,12 @@ export class Pipeline {
       subscriptionId: subscription.id,
       backendUrl: undefined,
       response: undefined,
+      finalHeaders: new HeaderMap(),
     };
+    return withFinalHeaders(await this.runSections(sections, state), state);
+  }
+
+  private async runSections(sections: Sections, state: RequestState): Promise<GatewayResponse> {
     try {
       await this.execute(sections, 'inbound', state);
       await this.execute(sections, 'backend', state);
@@ -76,6 +108,7 @@ export class Pipeline {
       await this.execute(sections, 'outbound', state);
       return state.response;
     } catch (error: unknown) {
+      if (error instanceof PolicyAnswer) return error.response;
       const failure =
         error instanceof PolicyFailure
           ? error
@@ -101,6 +134,7 @@ export class Pipeline {
       subscriptionId: '',
       backendUrl: undefined,
       response: undefined,
+      finalHeaders: new HeaderMap(),
     };
     return this.onError(where === 'api' ? this.apiErrors : this.globalErrors, state, failure);
   }
@@ -117,6 +151,9 @@ export class Pipeline {
       }
       return { ...state.response, reason: `${failure.source} ${failure.reason}` };
     } catch (onErrorFailure: unknown) {
+      if (onErrorFailure instanceof PolicyAnswer) {
+        return { ...onErrorFailure.response, reason: `${failure.source} ${failure.reason}` };
+      }
       const reason =
         onErrorFailure instanceof PolicyFailure ? onErrorFailure.reason : 'InternalError';
       return {

@@ -1,15 +1,19 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { PolicyLoadError, type SourceLocation } from './errors';
 import { SECTIONS, type Scope, type Section, type Statement } from './policies/element';
-import { findPolicyElement, POLICY_ELEMENTS } from './policies/registry';
+import { findPolicyElement } from './policies/registry';
+import { type SkippedElement } from './not-run';
 import { PolicyReader } from './policy-reader';
 
 /**
  * The API Management policy documents, parsed into the statements the local gateway executes.
  *
- * The gateway runs only what it understands. Anything else in a policy file (an element, an
- * attribute, a policy expression, an unknown named value) stops the load with a PolicyLoadError
- * naming the file and line: a policy is never silently ignored.
+ * The gateway runs only what it runs as API Management does. An element it cannot run so (one it
+ * does not implement, or with an attribute, a policy expression, a value, a named value or a
+ * backend it does not have) is skipped and listed with the reason, for the gateway to name at
+ * start: a policy is never silently ignored, and a policy the schema accepts never stops it. What
+ * the schema refuses in the document's own structure (not XML, another root, an unknown or
+ * repeated section, text between elements) stops the load with a PolicyLoadError naming the line.
  */
 
 export { SECTIONS, type Section, type Statement } from './policies/element';
@@ -20,7 +24,7 @@ export interface Base {
   readonly at: SourceLocation;
 }
 
-export type Entry = Base | Statement;
+export type Entry = Base | Statement | SkippedElement;
 
 /** One policy document (one scope): its entries per section, in document order. */
 export interface PolicyDocument {
@@ -28,6 +32,8 @@ export interface PolicyDocument {
   readonly scope: Scope;
   /** A section the file leaves out holds a single `<base />`: it inherits the enclosing scope's. */
   readonly sections: Readonly<Record<Section, readonly Entry[]>>;
+  /** The elements the gateway does not run, in document order. */
+  readonly skipped: readonly SkippedElement[];
 }
 
 export interface LoadPolicyOptions {
@@ -37,15 +43,10 @@ export interface LoadPolicyOptions {
   readonly backendIds: readonly string[];
 }
 
-/** The elements the gateway implements, `base` first, for messages and the documentation. */
-export const IMPLEMENTED_ELEMENTS: readonly string[] = [
-  'base',
-  ...POLICY_ELEMENTS.map((element) => element.name),
-];
-
 const PROCESSING_INSTRUCTION_NODE = 7;
 const DOCUMENT_TYPE_NODE = 10;
 
+/** Reads one element of a section: a statement, or the element skipped with the reason why. */
 function entry(
   reader: PolicyReader,
   element: Element,
@@ -58,29 +59,49 @@ function entry(
     reader.noChildren(element);
     return { kind: 'base', at: reader.at(element) };
   }
+  try {
+    return statement(reader, element, section, scope, options);
+  } catch (error: unknown) {
+    if (!(error instanceof PolicyLoadError)) throw error;
+    const { line } = error.at;
+    const where = line === element.lineNumber ? '' : ` (line ${line})`;
+    return {
+      kind: 'skipped',
+      element: element.tagName,
+      at: reader.at(element),
+      reason: `${error.detail.replace(/\.$/, '')}${where}`,
+    };
+  }
+}
+
+function statement(
+  reader: PolicyReader,
+  element: Element,
+  section: Section,
+  scope: Scope,
+  options: LoadPolicyOptions,
+): Statement {
   const policy = findPolicyElement(element.tagName);
   if (!policy) {
-    reader.fail(
-      'unsupported_element',
-      element,
-      `<${element.tagName}> is not implemented by the local gateway (it implements: ${IMPLEMENTED_ELEMENTS.join(', ')}).`,
-    );
+    reader.fail('unsupported_element', element, 'the local gateway does not implement it');
   }
   if (!policy.sections.includes(section)) {
     reader.fail(
       'invalid_structure',
       element,
-      `<${policy.name}> is not allowed in <${section}> (only in ${policy.sections.join(', ')}).`,
+      `<${policy.name}> is not allowed in <${section}> (only in ${policy.sections.join(', ')}); API Management does not accept it there`,
     );
   }
   if (!policy.scopes.includes(scope)) {
     reader.fail(
       'invalid_structure',
       element,
-      `<${policy.name}> is not allowed at ${scope} scope (only at ${policy.scopes.join(', ')}).`,
+      `<${policy.name}> is not allowed at ${scope} scope (only at ${policy.scopes.join(', ')}); API Management does not accept it there`,
     );
   }
-  const attributes = reader.attributes(element, policy.attributes);
+  // "All policies have an optional id attribute" (api-management-error-handling-policies.md);
+  // only context.LastError.PolicyId, a policy expression, reads it.
+  const attributes = reader.attributes(element, [...policy.attributes, 'id']);
   return policy.compile(
     element,
     attributes,
@@ -116,8 +137,8 @@ function parseXml(xml: string, file: string): ReturnType<DOMParser['parseFromStr
 
 /**
  * Parses one policy document of `scope`. `file` is the name used in messages (a path relative to
- * the project root reads best). Throws a PolicyLoadError on anything the gateway would not run
- * exactly as API Management does.
+ * the project root reads best). Lists in `skipped` the elements it would not run exactly as API
+ * Management does; throws a PolicyLoadError on a document whose structure the schema refuses.
  */
 export function parsePolicy(
   xml: string,
@@ -171,20 +192,27 @@ export function parsePolicy(
       reader.fail('invalid_structure', child, `<${section}> appears more than once.`);
     seen.add(section);
     reader.attributes(child, []);
-    const entries = reader
-      .elementChildren(child, `<${section}>`)
-      .map((element) => entry(reader, element, section, scope, options));
-    const bases = entries.filter((item) => item.kind === 'base');
-    if (bases.length > 1) {
-      reader.fail(
-        'invalid_structure',
-        child,
-        `<base /> appears ${bases.length} times in <${section}>.`,
-      );
-    }
+    let bases = 0;
+    const entries = reader.elementChildren(child, `<${section}>`).map((element): Entry => {
+      const read = entry(reader, element, section, scope, options);
+      if (read.kind !== 'base') return read;
+      bases += 1;
+      // The schema allows a second <base />; what API Management makes of it is not documented.
+      return bases === 1
+        ? read
+        : {
+            kind: 'skipped',
+            element: 'base',
+            at: read.at,
+            reason: `a second <base /> in <${section}>`,
+          };
+    });
     sections[section] = entries;
   }
-  return { file, scope, sections };
+  const skipped = SECTIONS.flatMap((section) =>
+    sections[section].filter((item): item is SkippedElement => item.kind === 'skipped'),
+  ).sort((a, b) => a.at.line - b.at.line);
+  return { file, scope, sections, skipped };
 }
 
 /**
@@ -196,7 +224,7 @@ export function effectiveSection(scopes: readonly PolicyDocument[], section: Sec
     const scope = scopes[index];
     if (!scope) return [];
     return scope.sections[section].flatMap((item) =>
-      item.kind === 'base' ? expand(index - 1) : [item],
+      item.kind === 'base' ? expand(index - 1) : item.kind === 'skipped' ? [] : [item],
     );
   };
   return expand(scopes.length - 1);

@@ -31,6 +31,8 @@ import {
   type GatewayRequest,
   type GatewayResponse,
 } from './messages';
+import { describeSkipped } from './not-run';
+import { isPreflight } from './policies/cors';
 import { matchOperation, type ApiDefinition } from './openapi';
 import { Pipeline } from './pipeline';
 import authenticationManagedIdentity from './policies/authentication-managed-identity';
@@ -106,6 +108,11 @@ export interface RunningGateway {
   readonly port: number;
   /** Start-up warnings, also logged. */
   readonly warnings: readonly string[];
+  /**
+   * The policy elements it does not run, one line each (file, line, element, "not run locally",
+   * why, and whether in Azure it refuses or changes requests), also logged once at start.
+   */
+  readonly notRunLocally: readonly string[];
   close(): Promise<void>;
 }
 
@@ -163,7 +170,8 @@ function requestFrom(
   const headers = HeaderMap.from(req.headersDistinct);
   removeConnectionHeaders(headers);
   const method = (req.method ?? 'GET').toUpperCase();
-  return { method, operationPath, query, headers, body };
+  const clientAddress = req.socket.remoteAddress ?? '';
+  return { method, clientAddress, operationPath, query, headers, body };
 }
 
 function builtIn(source: string, reason: string, response: GatewayResponse): PolicyFailure {
@@ -173,7 +181,8 @@ function builtIn(source: string, reason: string, response: GatewayResponse): Pol
 /**
  * Starts the local stand-in for API Management on 127.0.0.1: routes from `apim/openapi.yaml`,
  * requires the subscription key, runs `apim/policies/product.xml` and `apim/policies/api.xml`.
- * Refuses to start (throws) when a policy uses anything it does not implement.
+ * Names at start each policy element it does not run and goes on without it; refuses to start
+ * (throws) only on a policy document whose structure the policy schema refuses.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const subscriptions: KnownSubscription[] = [];
@@ -221,6 +230,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     log,
     now: options.now ?? Date.now,
   });
+  const notRunLocally = [scopes.product, scopes.api].flatMap((scope) =>
+    scope.skipped.map(describeSkipped),
+  );
+  for (const line of notRunLocally) log(line);
   const warnings = startupWarnings(pipeline);
   for (const warning of warnings) log(`warning: ${warning}`);
 
@@ -252,9 +265,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     const operationPath = path.slice(apiPrefix.length - 1);
     const request = requestFrom(req, operationPath, query, Buffer.alloc(0));
-    if (!matchOperation(api, method, operationPath)) {
-      return pipeline.builtInError(request, notFound, 'api');
-    }
     const realm = `http://${LOOPBACK}:${port}/${API_PATH}`;
     const key = checkSubscriptionKey(
       req,
@@ -263,6 +273,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       subscriptions,
       realm,
     );
+    // A CORS preflight to an operation's path is answered by the cors policies alone, unless the
+    // API defines an OPTIONS operation there (cors-policy.md, "cors policy scenarios").
+    if (
+      isPreflight(request) &&
+      !matchOperation(api, 'OPTIONS', operationPath) &&
+      api.operations.some((operation) => matchOperation(api, operation.method, operationPath))
+    ) {
+      const answer = pipeline.preflight(request, key.ok ? key.subscription : undefined);
+      if (answer) return answer;
+    }
+    if (!matchOperation(api, method, operationPath)) {
+      return pipeline.builtInError(request, notFound, 'api');
+    }
     if (!key.ok) return pipeline.builtInError(request, key.failure, 'api');
 
     const body = await readCappedBody(req, MAX_REQUEST_BYTES);
@@ -301,6 +324,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${LOOPBACK}:${port}`,
     port,
     warnings,
+    notRunLocally,
     close: () => closeServer(server),
   };
 }

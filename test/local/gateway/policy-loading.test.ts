@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PolicyLoadError } from '../../../scripts/local/gateway/errors';
 import {
   GLOBAL_POLICY_XML,
+  SECTIONS,
   effectiveSection,
   parsePolicy,
   type PolicyDocument,
@@ -11,6 +12,7 @@ import {
 } from '../../../scripts/local/gateway/policy';
 import authenticationManagedIdentity from '../../../scripts/local/gateway/policies/authentication-managed-identity';
 import setHeader from '../../../scripts/local/gateway/policies/set-header';
+import { describeSkipped } from '../../../scripts/local/gateway/not-run';
 import type { Scope } from '../../../scripts/local/gateway/policies/element';
 import { APIM_DIR } from './support';
 
@@ -82,33 +84,36 @@ describe('the shipped policies', () => {
   });
 });
 
-/** [what, policy text, code, line, text the message must contain] */
-const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
+/**
+ * Elements the gateway does not run, which the schema accepts (or which hold only a value it
+ * refuses): [what, policy text, element, its line, text the reason must contain].
+ */
+const skips: [string, string, string, number, string][] = [
   [
     'an element it does not implement',
-    policy('    <base />', '    <cors allow-credentials="false" />'),
-    'unsupported_element',
+    policy('    <base />', '    <validate-jwt header-name="Authorization" />'),
+    'validate-jwt',
     4,
-    '<cors>',
+    'the local gateway does not implement it',
   ],
   [
     'choose/when',
     policy('    <choose>', '      <when condition="true" />', '    </choose>'),
-    'unsupported_element',
+    'choose',
     3,
-    '<choose>',
+    'does not implement it',
   ],
   [
     'an attribute it does not implement',
-    policy('    <set-header name="X-A" exists-action="delete" id="x" />'),
-    'unsupported_attribute',
+    policy('    <set-header name="X-A" exists-action="delete" nonsense="x" />'),
+    'set-header',
     3,
-    'attribute "id" on <set-header>',
+    'attribute "nonsense" on <set-header>',
   ],
   [
     'a user-assigned identity',
     policy('    <authentication-managed-identity resource="x" client-id="y" />'),
-    'unsupported_attribute',
+    'authentication-managed-identity',
     3,
     'attribute "client-id"',
   ],
@@ -118,14 +123,14 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
       '    <authentication-managed-identity resource="x"',
       '      output-token-variable-name="t" />',
     ),
-    'unsupported_attribute',
+    'authentication-managed-identity',
     3,
     'output-token-variable-name',
   ],
   [
     'a liquid template',
     policy('    <set-body template="liquid">{{body}}</set-body>'),
-    'unsupported_attribute',
+    'set-body',
     3,
     'template',
   ],
@@ -136,14 +141,14 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
       '      <api name="x" calls="1" renewal-period="60" />',
       '    </rate-limit>',
     ),
-    'unsupported_element',
-    4,
-    '<api> inside <rate-limit>',
+    'rate-limit',
+    3,
+    '<api> inside <rate-limit> is not implemented by the local gateway (line 4)',
   ],
   [
     'an expression in an attribute',
     policy('    <authentication-managed-identity resource="@(context.Api.Name)" />'),
-    'policy_expression',
+    'authentication-managed-identity',
     3,
     '@(context.Api.Name)',
   ],
@@ -154,21 +159,21 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
       '      <value>@{ return "a"; }</value>',
       '    </set-header>',
     ),
-    'policy_expression',
-    4,
-    '<value> of <set-header>',
+    'set-header',
+    3,
+    '<value> of <set-header> is a policy expression (@{ return "a"; })',
   ],
   [
     'an expression in set-body',
     policy('    <set-body>@(context.Request.Body.As&lt;string&gt;())</set-body>'),
-    'policy_expression',
+    'set-body',
     3,
-    '<set-body>',
+    'does not evaluate policy expressions',
   ],
   [
     'an expression in exists-action',
     policy('    <set-header name="X-A" exists-action="@(&quot;delete&quot;)" />'),
-    'policy_expression',
+    'set-header',
     3,
     'exists-action',
   ],
@@ -179,35 +184,35 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
       '      <value>{{an-expression}}</value>',
       '    </set-header>',
     ),
-    'policy_expression',
-    4,
+    'set-header',
+    3,
     'after named values',
   ],
   [
     'an unknown named value',
     policy('    <authentication-managed-identity', '      resource="{{api-app-object-id}}" />'),
-    'unknown_named_value',
+    'authentication-managed-identity',
     3,
-    '{{api-app-object-id}}',
+    '{{api-app-object-id}}, which is not defined',
   ],
   [
     'an unknown named value in text',
     policy('    <set-body>{"a":"{{nope}}"}</set-body>'),
-    'unknown_named_value',
+    'set-body',
     3,
     '{{nope}}',
   ],
   [
     'an unknown backend',
     policy('    <set-backend-service backend-id="other-app" />'),
-    'unknown_backend',
+    'set-backend-service',
     3,
     'other-app',
   ],
   [
     'a backend by URL',
     policy('    <set-backend-service base-url="https://example.net" />'),
-    'unsupported_attribute',
+    'set-backend-service',
     3,
     'base-url',
   ],
@@ -217,17 +222,104 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
       '<outbound><base /></outbound>',
       '<outbound>\n<authentication-managed-identity resource="x" />\n</outbound>',
     ),
-    'invalid_structure',
+    'authentication-managed-identity',
     7,
     'not allowed in <outbound>',
   ],
   [
     'two <base />',
     policy('    <base />', '    <base />'),
-    'invalid_structure',
-    2,
-    '<base /> appears 2 times',
+    'base',
+    4,
+    'a second <base /> in <inbound>',
   ],
+  [
+    'an invalid exists-action',
+    policy('    <set-header name="X-A" exists-action="remove" />'),
+    'set-header',
+    3,
+    'exists-action "remove"',
+  ],
+  [
+    'a header API Management protects',
+    policy('    <set-header name="Content-Length" exists-action="delete" />'),
+    'set-header',
+    3,
+    'Content-Length',
+  ],
+  [
+    'delete with values',
+    policy('    <set-header name="X-A" exists-action="delete"><value>a</value></set-header>'),
+    'set-header',
+    3,
+    'must not have <value>',
+  ],
+  [
+    'override without values',
+    policy('    <set-header name="X-A" exists-action="override" />'),
+    'set-header',
+    3,
+    'needs at least one <value>',
+  ],
+  [
+    'a rate limit of zero',
+    policy('    <rate-limit calls="0" renewal-period="60" />'),
+    'rate-limit',
+    3,
+    '"calls"',
+  ],
+  [
+    'a resource left empty',
+    policy('    <authentication-managed-identity resource=" " />'),
+    'authentication-managed-identity',
+    3,
+    '"resource"',
+  ],
+];
+
+describe('the gateway skips what it does not run, naming the element, its line and why', () => {
+  it.each(skips)('%s', (_what, xml, element, line, reason) => {
+    const document = parsePolicy(xml, 'test.xml', OPTIONS);
+    expect(document.skipped).toHaveLength(1);
+    const [skipped] = document.skipped;
+    expect(skipped).toMatchObject({ kind: 'skipped', element, at: { file: 'test.xml', line } });
+    expect(skipped!.reason).toContain(reason);
+    expect(describeSkipped(skipped!)).toMatch(
+      new RegExp(`^test\\.xml:${line}: <${element}> not run locally \\(`),
+    );
+    // A skipped element runs nowhere: no section holds a statement of it.
+    for (const section of SECTIONS) {
+      const statements = effectiveSection([document], section);
+      expect(statements.some((s) => s.at.line === line)).toBe(false);
+    }
+  });
+
+  it('accepts the id attribute every policy may have', () => {
+    const document = parsePolicy(
+      policy('    <set-header name="X-A" exists-action="delete" id="drop-a" />'),
+      'test.xml',
+      OPTIONS,
+    );
+    expect(document.skipped).toEqual([]);
+  });
+
+  it('keeps running the rest of the document', () => {
+    const document = parsePolicy(
+      policy(
+        '    <base />',
+        '    <cors-something-new />',
+        '    <set-header name="X-A" exists-action="delete" />',
+      ),
+      'test.xml',
+      OPTIONS,
+    );
+    expect(document.skipped.map((s) => s.element)).toEqual(['cors-something-new']);
+    expect(effectiveSection([document], 'inbound').map((s) => s.element)).toEqual(['set-header']);
+  });
+});
+
+/** Documents whose structure the schema refuses: [what, policy text, code, line, message text]. */
+const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
   [
     'a section twice',
     policy('    <base />').replace('</policies>', '  <inbound />\n</policies>'),
@@ -264,48 +356,6 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
     'DOCTYPE',
   ],
   [
-    'an invalid exists-action',
-    policy('    <set-header name="X-A" exists-action="remove" />'),
-    'invalid_value',
-    3,
-    'exists-action "remove"',
-  ],
-  [
-    'a header API Management protects',
-    policy('    <set-header name="Content-Length" exists-action="delete" />'),
-    'invalid_value',
-    3,
-    'Content-Length',
-  ],
-  [
-    'delete with values',
-    policy('    <set-header name="X-A" exists-action="delete"><value>a</value></set-header>'),
-    'invalid_value',
-    3,
-    'must not have <value>',
-  ],
-  [
-    'override without values',
-    policy('    <set-header name="X-A" exists-action="override" />'),
-    'invalid_value',
-    3,
-    'needs at least one <value>',
-  ],
-  [
-    'a rate limit of zero',
-    policy('    <rate-limit calls="0" renewal-period="60" />'),
-    'invalid_value',
-    3,
-    '"calls"',
-  ],
-  [
-    'a resource left empty',
-    policy('    <authentication-managed-identity resource=" " />'),
-    'invalid_value',
-    3,
-    '"resource"',
-  ],
-  [
     'text where statements go',
     policy('    <base />', '    hello'),
     'invalid_structure',
@@ -314,7 +364,7 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
   ],
 ];
 
-describe('the gateway refuses what it does not implement, naming it and its line', () => {
+describe('the gateway refuses a document whose structure is invalid, naming the line', () => {
   it.each(refusals)('%s', (_what, xml, code, line, mention) => {
     const error = loadError(xml);
     expect(error.code).toBe(code);

@@ -12,49 +12,95 @@ import { FAKE_TOKEN, request } from './support';
 const h = useGatewayHarness();
 
 describe('start-up', () => {
-  it('refuses a policy it does not implement, naming the element and its line', async () => {
+  it('names once at start each element it does not run, and still answers', async () => {
+    const added = [
+      '    <validate-jwt header-name="Authorization" failed-validation-httpcode="401">',
+      '      <openid-config url="https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration" />',
+      '    </validate-jwt>',
+      '    <set-header name="X-Requested-At" exists-action="override">',
+      '      <value>@(DateTime.UtcNow.ToString())</value>',
+      '    </set-header>',
+      '    <trace source="api" severity="information"><message>seen</message></trace>',
+    ];
     const dir = h.apimCopy((file, text) =>
       file === 'policies/api.xml'
-        ? text.replace('<outbound>\n    <base />', '<outbound>\n    <base />\n    <cors />')
+        ? text.replace('<inbound>\n    <base />', `<inbound>\n    <base />\n${added.join('\n')}`)
         : text,
     );
-    const line =
-      1 + fs.readFileSync(`${dir}/policies/api.xml`, 'utf8').split('\n').indexOf('    <cors />');
+    const lines = fs.readFileSync(`${dir}/policies/api.xml`, 'utf8').split('\n');
+    const lineOf = (start: string) => 1 + lines.findIndex((line) => line.startsWith(start));
+    const gateway = await h.gateway({ apimDir: dir });
+    const file = 'policies/api\\.xml';
+    expect(gateway.notRunLocally).toHaveLength(3);
+    const [jwt, header, trace] = gateway.notRunLocally;
+    expect(jwt).toMatch(
+      new RegExp(
+        `${file}:${lineOf('    <validate-jwt')}: <validate-jwt> not run locally \\(the local gateway does not implement it\\); in Azure it refuses requests`,
+      ),
+    );
+    expect(header).toMatch(
+      new RegExp(
+        `${file}:${lineOf('    <set-header name="X-Requested-At"')}: <set-header> not run locally \\(.*policy expression \\(@\\(DateTime\\.UtcNow\\.ToString\\(\\)\\)\\).*\\(line ${lineOf('      <value>@(')}\\)\\); in Azure it changes requests`,
+      ),
+    );
+    // An element that only observes is named without a claim that it refuses or changes anything.
+    expect(trace).toMatch(
+      new RegExp(`${file}:${lineOf('    <trace')}: <trace> not run locally \\([^)]*\\)$`),
+    );
+
+    for (let i = 0; i < 3; i += 1) {
+      const reply = await h.call('/api/hello', gateway);
+      expect(reply.status).toBe(200);
+    }
+    // Named once, at start: not again per request.
+    for (const line of gateway.notRunLocally) {
+      expect(h.logs.filter((logged) => logged === line)).toHaveLength(1);
+    }
+    expect(JSON.stringify(h.echo.requests.at(-1)?.headers)).not.toContain('x-requested-at');
+  });
+
+  it.each([
+    [
+      'a rate-limit renewal-period over 300 s, which API Management refuses',
+      'policies/product.xml',
+      (text: string) => text.replace(/renewal-period="10"/, 'renewal-period="301"'),
+      /policies\/product\.xml:\d+: <rate-limit> not run locally \("renewal-period" on <rate-limit> must be a whole number from 1 to 300, got "301"\); in Azure it refuses requests/,
+    ],
+    [
+      'a quota outside the product scope, which API Management refuses',
+      'policies/api.xml',
+      (text: string) =>
+        text.replace(
+          '<inbound>\n    <base />',
+          '<inbound>\n    <base />\n    <quota calls="5" renewal-period="60" />',
+        ),
+      /policies\/api\.xml:\d+: <quota> not run locally \(<quota> is not allowed at api scope/,
+    ],
+  ])('skips and names %s', async (_what, target, edit, expected) => {
+    const dir = h.apimCopy((file, text) => (file === target ? edit(text) : text));
+    const gateway = await h.gateway({ apimDir: dir });
+    expect(gateway.notRunLocally.join('\n')).toMatch(expected);
+    expect((await h.call('/api/hello', gateway)).status).toBe(200);
+  });
+
+  it('skips and names an element whose named value is not defined, and warns what that leaves out', async () => {
+    const gateway = await h.gateway({ namedValues: {} });
+    expect(gateway.notRunLocally.join('\n')).toMatch(
+      /<authentication-managed-identity> not run locally \(.*\{\{api-app-client-id\}\}, which is not defined/,
+    );
+    expect(gateway.warnings.join('\n')).toMatch(/no authentication-managed-identity/);
+  });
+
+  it('still refuses a document the policy schema refuses, naming its line', async () => {
+    const dir = h.apimCopy((file, text) =>
+      file === 'policies/api.xml'
+        ? text.replace('<outbound>', '<outbond>').replace('</outbound>', '</outbond>')
+        : text,
+    );
     const attempt = h.gateway({ apimDir: dir });
     await expect(attempt).rejects.toThrow(PolicyLoadError);
     await expect(attempt).rejects.toThrow(
-      new RegExp(`policies/api\\.xml:${line}: <cors> is not implemented`),
-    );
-  });
-
-  it('refuses a rate-limit renewal-period over 300 s, as API Management does', async () => {
-    const dir = h.apimCopy((file, text) =>
-      file === 'policies/product.xml'
-        ? text.replace(/renewal-period="10"/, 'renewal-period="301"')
-        : text,
-    );
-    await expect(h.gateway({ apimDir: dir })).rejects.toThrow(
-      /policies\/product\.xml:\d+: "renewal-period" on <rate-limit> must be a whole number from 1 to 300, got "301"/,
-    );
-  });
-
-  it('refuses a quota outside the product scope, as API Management does', async () => {
-    const dir = h.apimCopy((file, text) =>
-      file === 'policies/api.xml'
-        ? text.replace(
-            '<inbound>\n    <base />',
-            '<inbound>\n    <base />\n    <quota calls="5" renewal-period="60" />',
-          )
-        : text,
-    );
-    await expect(h.gateway({ apimDir: dir })).rejects.toThrow(
-      /<quota> is not allowed at api scope/,
-    );
-  });
-
-  it('refuses a named value it does not have', async () => {
-    await expect(h.gateway({ namedValues: {} })).rejects.toThrow(
-      /\{\{api-app-client-id\}\}, which is not defined/,
+      /policies\/api\.xml:\d+: <outbond> is not a policy section/,
     );
   });
 
@@ -94,6 +140,7 @@ describe('start-up', () => {
     expect(leaky.warnings.join('\n')).toMatch(/Ocp-Apim-Subscription-Key header/);
     expect(leaky.warnings.join('\n')).toMatch(/subscription-key query parameter/);
     expect(h.main.warnings).toEqual([]);
+    expect(h.main.notRunLocally).toEqual([]);
     const reply = await request(`${leaky.url}/api/hello?subscription-key=${KEY}`, {
       headers: { 'Ocp-Apim-Subscription-Key': KEY },
     });
@@ -146,7 +193,12 @@ describe('logs', () => {
     // Nothing else: a failure's reason is in its request line, not on a line of its own.
     const requestLine = /^[A-Z]+ \S+ \d{3} /;
     expect(
-      h.logs.filter((line) => !requestLine.test(line) && !line.startsWith('warning: ')),
+      h.logs.filter(
+        (line) =>
+          !requestLine.test(line) &&
+          !line.startsWith('warning: ') &&
+          !/^\S+:\d+: <[a-z-]+> not run locally /.test(line),
+      ),
     ).toEqual([]);
     const all = h.logs.join('\n');
     for (const secret of [KEY, FAKE_TOKEN, 'client-secret-guess', 'x.y.z']) {

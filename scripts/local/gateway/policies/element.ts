@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Element } from '@xmldom/xmldom';
 import type { SourceLocation } from '../errors';
-import type { GatewayRequest, GatewayResponse } from '../messages';
+import type { GatewayRequest, GatewayResponse, HeaderMap } from '../messages';
 import type { PolicyReader } from '../policy-reader';
 
 /**
@@ -56,6 +56,11 @@ export interface RequestState {
   backendUrl: string | undefined;
   /** Set by forward-request, or by the failure that sent the request to on-error. */
   response: GatewayResponse | undefined;
+  /**
+   * Headers added to whatever response the request ends with (the CORS headers of `cors`),
+   * after outbound or on-error.
+   */
+  readonly finalHeaders: HeaderMap;
 }
 
 export interface ExecutionContext {
@@ -80,7 +85,10 @@ export interface PolicyElementDefinition<Config> {
    * run exactly as API Management does; the state an occurrence keeps (counters) is created here.
    */
   parse(element: Element, attributes: ReadonlyMap<string, string>, context: ParseContext): Config;
-  /** Runs one occurrence for one request; throws a PolicyFailure to send the request to on-error. */
+  /**
+   * Runs one occurrence for one request; throws a PolicyFailure to send the request to on-error,
+   * a PolicyAnswer to answer it at once.
+   */
   execute(config: Config, context: ExecutionContext): void | Promise<void>;
 }
 

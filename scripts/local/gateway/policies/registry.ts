@@ -1,12 +1,19 @@
 import authenticationManagedIdentity from './authentication-managed-identity';
+import checkHeader from './check-header';
+import cors from './cors';
 import type { PolicyElement } from './element';
 import forwardRequest from './forward-request';
+import ipFilter from './ip-filter';
 import quota from './quota';
 import rateLimit from './rate-limit';
+import returnResponse from './return-response';
+import rewriteUri from './rewrite-uri';
 import setBackendService from './set-backend-service';
 import setBody from './set-body';
 import setHeader from './set-header';
+import setMethod from './set-method';
 import setQueryParameter from './set-query-parameter';
+import setStatus from './set-status';
 
 /**
  * Every policy element the local gateway implements (besides `<base />`, which the document
@@ -22,6 +29,13 @@ export const POLICY_ELEMENTS: readonly PolicyElement[] = [
   quota,
   setBody,
   forwardRequest,
+  cors,
+  returnResponse,
+  setStatus,
+  checkHeader,
+  ipFilter,
+  setMethod,
+  rewriteUri,
 ];
 
 const BY_NAME = new Map(POLICY_ELEMENTS.map((element) => [element.name, element]));

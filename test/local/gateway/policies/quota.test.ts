@@ -52,7 +52,7 @@ describe('quota counts per subscription in fixed periods from its start (quota-p
       'product',
       /<api> inside <quota>/,
     ],
-  ] as const)('refuses %s', (_what, xml, scope, message) => {
+  ] as const)('does not run %s (names it at start instead)', (_what, xml, scope, message) => {
     expect(() => compileOne(xml, scope)).toThrow(message);
   });
 });

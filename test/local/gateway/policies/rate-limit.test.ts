@@ -80,7 +80,7 @@ describe('rate-limit counts in a sliding window (rate-limit-policy.md), per subs
       '<rate-limit calls="5" renewal-period="60" />',
       /not allowed at global scope/,
     ],
-  ])('refuses %s', (what, xml, message) => {
+  ])('does not run %s (names it at start instead)', (what, xml, message) => {
     expect(() => compileOne(xml, what === 'at global scope' ? 'global' : 'product')).toThrow(
       message,
     );

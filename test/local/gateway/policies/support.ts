@@ -7,7 +7,10 @@ import type {
 } from '../../../../scripts/local/gateway/policies/element';
 import { parsePolicy } from '../../../../scripts/local/gateway/policy';
 
-/** Compiles one element in the inbound section of a policy at `scope`. */
+/**
+ * Compiles one element in the inbound section of a policy at `scope`; throws an Error with the
+ * reason when the gateway would skip it (and name it at start) instead.
+ */
 export function compileOne(xml: string, scope: Scope): Statement {
   const document = parsePolicy(
     `<policies>\n  <inbound>\n    ${xml}\n  </inbound>\n</policies>`,
@@ -16,6 +19,7 @@ export function compileOne(xml: string, scope: Scope): Statement {
     scope,
   );
   const statement = document.sections.inbound[0];
+  if (statement?.kind === 'skipped') throw new Error(`not run locally: ${statement.reason}`);
   if (statement?.kind !== 'statement') throw new Error('no statement');
   return statement;
 }
@@ -27,6 +31,7 @@ export function execution(services: Partial<GatewayServices> = {}): ExecutionCon
     state: {
       request: {
         method: 'GET',
+        clientAddress: '127.0.0.1',
         operationPath: '/hello',
         query: new URLSearchParams(),
         headers: new HeaderMap(),
@@ -35,6 +40,7 @@ export function execution(services: Partial<GatewayServices> = {}): ExecutionCon
       subscriptionId: 'sub',
       backendUrl: undefined,
       response: undefined,
+      finalHeaders: new HeaderMap(),
     },
     services: {
       backends: {},
