@@ -152,10 +152,7 @@ describe('each switch changes only what it must', () => {
     const both = resourceDifferences(deployed(ctx, 'default'), deployed(ctx, 'both'));
     expect(both.added).toEqual([...one.added, ...other.added].sort());
     const merged: Record<string, string[]> = {};
-    for (const [type, paths] of [
-      ...Object.entries(one.changed),
-      ...Object.entries(other.changed),
-    ])
+    for (const [type, paths] of [...Object.entries(one.changed), ...Object.entries(other.changed)])
       merged[type] = [...(merged[type] ?? []), ...paths].sort();
     expect(both.changed).toEqual(merged);
   });

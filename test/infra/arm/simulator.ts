@@ -172,7 +172,9 @@ export class Simulator {
       if (!('condition' in definition)) return true;
       const condition = this.evaluate(definition.condition ?? null, scope);
       if (typeof condition !== 'boolean')
-        throw new TemplateError(`${what} ${key}: condition must be a bool, got ${JSON.stringify(condition)}`);
+        throw new TemplateError(
+          `${what} ${key}: condition must be a bool, got ${JSON.stringify(condition)}`,
+        );
       if (!condition) notDeployed.add(key);
       return condition;
     };
