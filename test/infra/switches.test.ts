@@ -106,6 +106,17 @@ describe('main.parameters.json maps the switches with their defaults', () => {
   });
 });
 
+describe('an empty switch (an unset repository variable in the pipeline) is the default', () => {
+  it('NETWORK_ISOLATION="" and APIM_IDENTITY="" deploy exactly the default', (ctx) => {
+    const { template } = compiled(ctx);
+    const empty = deploy(template, { ...AZD_ENV, NETWORK_ISOLATION: '', APIM_IDENTITY: '' });
+    expect(resourceDifferences(deployed(ctx, 'default'), empty)).toEqual({
+      changed: {},
+      added: [],
+    });
+  });
+});
+
 describe('each switch changes only what it must', () => {
   it('NETWORK_ISOLATION=true: API Management tier and subnet, the site access restrictions; adds the network', (ctx) => {
     const diff = resourceDifferences(deployed(ctx, 'default'), deployed(ctx, 'isolated'));
