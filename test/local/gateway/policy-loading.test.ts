@@ -106,13 +106,6 @@ const refusals: [string, string, PolicyLoadError['code'], number, string][] = [
     'attribute "id" on <set-header>',
   ],
   [
-    'a user-assigned identity',
-    policy('    <authentication-managed-identity resource="x" client-id="y" />'),
-    'unsupported_attribute',
-    3,
-    'attribute "client-id"',
-  ],
-  [
     'an output token variable',
     policy(
       '    <authentication-managed-identity resource="x"',
