@@ -4,8 +4,9 @@
  * packaging started at different offsets from `preprovision` (which matter only where azd runs
  * the unified graph; azure.yaml's `workflows: up:` runs the steps one by one), the last one with
  * the hooks' Windows (pwsh) variants where pwsh is installed. Each must end with the smoke test
- * passing. Then a second `azd up` writes nothing to Graph, and `azd down` removes exactly what
- * the first created.
+ * passing. The second run has both production switches on (NETWORK_ISOLATION, APIM_IDENTITY).
+ * Then, in the first and the second run, a second `azd up` writes nothing to Graph, and
+ * `azd down` removes exactly what the first created.
  *
  * Slow by nature: every run installs the packages (`npm ci`) and builds several times.
  */
@@ -212,7 +213,7 @@ describe.skipIf(process.platform === 'win32')(
                 `AZURE_TENANT_ID is ${w.graph.tenantId}, but the subscription`,
               );
             }
-            if (params.packageOffsetMs !== 0) return;
+            if (params.packageOffsetMs !== 0 && params.switches === undefined) return;
 
             // A second run writes nothing to Graph; azd down removes exactly what the first created.
             const writes = w.graph.writes().length;
