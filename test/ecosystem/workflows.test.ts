@@ -129,8 +129,8 @@ describe('azure-dev.yml (azd pipeline config, GitHub, federated credentials)', (
       AZURE_SUBSCRIPTION_ID: '${{ vars.AZURE_SUBSCRIPTION_ID }}',
       AZURE_ENV_NAME: '${{ vars.AZURE_ENV_NAME }}',
       AZURE_LOCATION: '${{ vars.AZURE_LOCATION }}',
-      NETWORK_ISOLATION: '${{ vars.NETWORK_ISOLATION }}',
-      APIM_IDENTITY: '${{ vars.APIM_IDENTITY }}',
+      NETWORK_ISOLATION: "${{ vars.NETWORK_ISOLATION || 'false' }}",
+      APIM_IDENTITY: "${{ vars.APIM_IDENTITY || 'systemAssigned' }}",
     });
     expect(text).not.toMatch(/secrets\./);
     expect(text).not.toMatch(/client-secret|AZURE_CREDENTIALS/);

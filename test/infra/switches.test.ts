@@ -106,7 +106,7 @@ describe('main.parameters.json maps the switches with their defaults', () => {
   });
 });
 
-describe('an empty switch (an unset repository variable in the pipeline) is the default', () => {
+describe('an empty switch is the default (azd envsubst: `${VAR=default}` also replaces an empty value)', () => {
   it('NETWORK_ISOLATION="" and APIM_IDENTITY="" deploy exactly the default', (ctx) => {
     const { template } = compiled(ctx);
     const empty = deploy(template, { ...AZD_ENV, NETWORK_ISOLATION: '', APIM_IDENTITY: '' });
