@@ -35,7 +35,24 @@ param apimPublisherEmail string = 'noreply@example.com'
 @description('Optional. Name of the API Management publisher, shown in the developer portal and in emails.')
 param apimPublisherName string = 'Functions behind API Management'
 
+@description('Optional. `true` (azd value NETWORK_ISOLATION) deploys the network-isolated variant: API Management on the Standard v2 tier with outbound virtual network integration, and a Function App that refuses, at the network layer, every caller but that subnet. `false` (default): the Consumption tier and a public Function App. Choose before the first `azd up`: API Management cannot move between these tiers in place.')
+@allowed([
+  'false'
+  'true'
+])
+param networkIsolation string = 'false'
+
+@description('Optional. Which managed identity API Management calls the Function App with (azd value APIM_IDENTITY): `systemAssigned` (default) or `userAssigned`, a separate resource whose client id the policy, Easy Auth and the code then name, and whose app role outlives API Management.')
+@allowed([
+  'systemAssigned'
+  'userAssigned'
+])
+param apimIdentity string = 'systemAssigned'
+
 // Variables
+
+var isolated = networkIsolation == 'true'
+var apimUserAssigned = apimIdentity == 'userAssigned'
 
 // Never an Easy Auth audience or AUTH_* setting from an empty or malformed value: fail() stops the
 // deployment at validation, naming the azd value and the step that sets it.
@@ -101,6 +118,29 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+// APIM_IDENTITY=userAssigned: its own resource, so deleting or recreating API Management keeps
+// the identity and the app role granted to it.
+module apimUserAssignedIdentity 'modules/identity.bicep' = if (apimUserAssigned) {
+  name: 'apim-identity'
+  scope: resourceGroup
+  params: {
+    name: names.apiManagementIdentity
+    location: location
+    tags: tags
+  }
+}
+
+module network 'modules/network.bicep' = if (isolated) {
+  name: 'network'
+  scope: resourceGroup
+  params: {
+    virtualNetworkName: names.virtualNetwork
+    networkSecurityGroupName: names.networkSecurityGroup
+    location: location
+    tags: tags
+  }
+}
+
 module apim 'modules/apim.bicep' = {
   name: 'apim'
   scope: resourceGroup
@@ -110,8 +150,14 @@ module apim 'modules/apim.bicep' = {
     tags: tags
     publisherEmail: apimPublisherEmail
     publisherName: apimPublisherName
+    outboundSubnetId: isolated ? network!.outputs.integrationSubnetId : ''
+    userAssignedIdentityId: apimUserAssigned ? apimUserAssignedIdentity!.outputs.resourceId : ''
   }
 }
+
+// The identity the Function App admits: its object id always; its client id when Bicep knows it.
+var apimCallerPrincipalId = apimUserAssigned ? apimUserAssignedIdentity!.outputs.principalId : apim.outputs.principalId
+var apimCallerClientId = apimUserAssigned ? apimUserAssignedIdentity!.outputs.clientId : ''
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
@@ -129,7 +175,9 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     apiAppClientId: checkedApiAppClientId
     apiAppRole: checkedApiAppRole
-    allowedCallerPrincipalId: apim.outputs.principalId
+    allowedCallerPrincipalId: apimCallerPrincipalId
+    allowedCallerClientId: apimCallerClientId
+    allowedSubnetId: isolated ? network!.outputs.integrationSubnetId : ''
   }
   // The host reaches its storage with the identity as soon as it starts: roles first.
   dependsOn: [
@@ -144,6 +192,7 @@ module apimApi 'modules/apim-api.bicep' = {
     apiManagementName: apim.outputs.name
     functionAppHostName: functionApp.outputs.defaultHostName
     apiAppClientId: checkedApiAppClientId
+    apimIdentityClientId: apimCallerClientId
   }
 }
 
@@ -161,7 +210,7 @@ output AZURE_RESOURCE_GROUP string = resourceGroup.name
 @description('Name of the Function App.')
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 
-@description('URL of the Function App (direct calls must get 401).')
+@description('URL of the Function App (a direct call is refused: 401 by Easy Auth, or 403 by the network with NETWORK_ISOLATION=true).')
 output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
 
 @description('Name of the API Management service.')
@@ -173,8 +222,8 @@ output APIM_GATEWAY_URL string = apim.outputs.gatewayUrl
 @description('Path of the API on the gateway (operations are under <gateway>/<path>/).')
 output APIM_API_PATH string = apimApi.outputs.apiPath
 
-@description('Principal id of API Management\'s managed identity (the postprovision hook assigns it the app role).')
-output APIM_PRINCIPAL_ID string = apim.outputs.principalId
+@description('Principal id of API Management\'s managed identity, system- or user-assigned (the postprovision hook assigns it the app role).')
+output APIM_PRINCIPAL_ID string = apimCallerPrincipalId
 
 @description('Resource id of the API Management subscription; its keys are read with listSecrets, never output.')
 output APIM_SUBSCRIPTION_RESOURCE_ID string = apimApi.outputs.subscriptionResourceId

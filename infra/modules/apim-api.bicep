@@ -11,6 +11,9 @@ param functionAppHostName string
 @maxLength(36)
 param apiAppClientId string
 
+@description('Optional. Client id of API Management\'s user-assigned identity. Empty (default): the system-assigned identity, and the policy names no client-id.')
+param apimIdentityClientId string = ''
+
 // The functions are served under /api on the Function App (host.json default route prefix).
 var backendUrl = 'https://${functionAppHostName}/api'
 
@@ -25,6 +28,18 @@ resource apiAppClientIdNamedValue 'Microsoft.ApiManagement/service/namedValues@2
   properties: {
     displayName: 'api-app-client-id'
     value: apiAppClientId
+    secret: false
+  }
+}
+
+// The identity the policy asks a token for, when it is user-assigned
+// (apim/policies/user-assigned-identity/api.xml: client-id="{{apim-identity-client-id}}").
+resource apimIdentityClientIdNamedValue 'Microsoft.ApiManagement/service/namedValues@2024-05-01' = if (!empty(apimIdentityClientId)) {
+  parent: apiManagement
+  name: 'apim-identity-client-id'
+  properties: {
+    displayName: 'apim-identity-client-id'
+    value: apimIdentityClientId
     secret: false
   }
 }
@@ -69,11 +84,16 @@ resource api 'Microsoft.ApiManagement/service/apis@2024-05-01' = {
     name: 'policy'
     properties: {
       format: 'rawxml'
-      value: loadTextContent('../../apim/policies/api.xml')
+      // A user-assigned identity must be named in the policy (client-id); a system-assigned one
+      // must not. Each file is a complete policy; test/infra holds them equal but for client-id.
+      value: empty(apimIdentityClientId)
+        ? loadTextContent('../../apim/policies/api.xml')
+        : loadTextContent('../../apim/policies/user-assigned-identity/api.xml')
     }
-    // The policy names the backend and the named value: both must exist before it is saved.
+    // The policy names the backend and the named values: they must exist before it is saved.
     dependsOn: [
       apiAppClientIdNamedValue
+      apimIdentityClientIdNamedValue
       functionAppBackend
     ]
   }

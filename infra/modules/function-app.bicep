@@ -44,6 +44,12 @@ param apiAppRole string
 @maxLength(36)
 param allowedCallerPrincipalId string
 
+@description('Optional. Client id of API Management\'s identity, when Bicep knows it (a user-assigned identity): Easy Auth\'s allowedApplications and AUTH_ALLOWED_CLIENT_IDS. Empty (default): the caller is checked by its object id only.')
+param allowedCallerClientId string = ''
+
+@description('Optional. Resource id of the only subnet whose traffic reaches the app (API Management\'s outbound integration subnet, with the Microsoft.Web service endpoint). Empty (default): no access restriction.')
+param allowedSubnetId string = ''
+
 @description('Optional. Memory of each instance in MB.')
 @allowed([
   512
@@ -67,6 +73,37 @@ var tokenAudiences = [
   apiAppClientId
   'api://${apiAppClientId}'
 ]
+
+// NETWORK_ISOLATION: the app answers only traffic from API Management's integration subnet;
+// anything else gets App Service's 403 before Easy Auth or the code run
+// (learn.microsoft.com/azure/app-service/app-service-ip-restrictions). The SCM site, where
+// `azd deploy` uploads the package, does not inherit these rules (scmIpSecurityRestrictionsUseMain
+// false) and stays reachable by deployers, who need an Entra ID token with rights on the app:
+// basic (publishing) credentials are off.
+var accessRestrictions = {
+  ipSecurityRestrictionsDefaultAction: 'Deny'
+  ipSecurityRestrictions: [
+    {
+      name: 'api-management'
+      description: 'API Management\'s outbound virtual network integration subnet'
+      action: 'Allow'
+      priority: 100
+      vnetSubnetResourceId: allowedSubnetId
+    }
+  ]
+  scmIpSecurityRestrictionsUseMain: false
+  scmIpSecurityRestrictionsDefaultAction: 'Allow'
+}
+
+// APIM_IDENTITY=userAssigned: the caller's client id (azp/appid) for the code's own check.
+var callerClientIdSettings = empty(allowedCallerClientId)
+  ? []
+  : [
+      {
+        name: 'AUTH_ALLOWED_CLIENT_IDS'
+        value: allowedCallerClientId
+      }
+    ]
 
 resource appServicePlan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: appServicePlanName
@@ -122,12 +159,12 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
         maximumInstanceCount: maximumInstanceCount
       }
     }
-    siteConfig: {
+    siteConfig: union({
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: [
+      appSettings: concat([
         // Host storage with the identity: no account key anywhere.
         {
           name: 'AzureWebJobsStorage__credential'
@@ -183,8 +220,11 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           name: 'WEBSITE_AUTH_AAD_ALLOWED_TENANTS'
           value: tenant().tenantId
         }
-      ]
-    }
+      ], callerClientIdSettings)
+      },
+      // Only API Management's subnet reaches the app; the SCM (deployment) site keeps its own rules.
+      empty(allowedSubnetId) ? {} : accessRestrictions
+    )
   }
 
   // Deployments use Entra ID (azd sends a token); FTP and SCM basic-auth credentials stay off.
@@ -223,13 +263,15 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           }
           validation: {
             allowedAudiences: tokenAudiences
-            defaultAuthorizationPolicy: {
+            // allowedApplications only when the client id is known: an allow-list that is present
+            // but empty would refuse every caller.
+            defaultAuthorizationPolicy: union({
               allowedPrincipals: {
                 identities: [
                   allowedCallerPrincipalId
                 ]
               }
-            }
+            }, empty(allowedCallerClientId) ? {} : { allowedApplications: [allowedCallerClientId] })
           }
         }
       }

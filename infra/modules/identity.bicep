@@ -1,4 +1,4 @@
-metadata description = 'The user-assigned managed identity of the Function App (storage, deployment package and telemetry).'
+metadata description = 'A user-assigned managed identity: the Function App\'s (storage, deployment package and telemetry), and API Management\'s with APIM_IDENTITY=userAssigned.'
 
 @description('Required. Name of the identity.')
 param name string
@@ -18,7 +18,7 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' 
 @description('Resource id of the identity.')
 output resourceId string = identity.id
 
-@description('Client id of the identity (what the Function App settings name).')
+@description('Client id of the identity (what app settings and policies name).')
 output clientId string = identity.properties.clientId
 
 @description('Principal (object) id of the identity (what role assignments name).')

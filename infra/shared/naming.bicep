@@ -29,6 +29,15 @@ type resourceNamesType = {
 
   @description('API Management service (globally unique, 1-50 characters).')
   apiManagement: string
+
+  @description('User-assigned managed identity of API Management (APIM_IDENTITY=userAssigned).')
+  apiManagementIdentity: string
+
+  @description('Virtual network of the network-isolated variant (NETWORK_ISOLATION=true).')
+  virtualNetwork: string
+
+  @description('Network security group of API Management\'s integration subnet (NETWORK_ISOLATION=true).')
+  networkSecurityGroup: string
 }
 
 @export()
@@ -43,4 +52,7 @@ func resourceNames(environmentName string, token string) resourceNamesType => {
   appServicePlan: 'plan-${token}'
   functionApp: 'func-${token}'
   apiManagement: 'apim-${token}'
+  apiManagementIdentity: 'id-apim-${token}'
+  virtualNetwork: 'vnet-${token}'
+  networkSecurityGroup: 'nsg-apim-${token}'
 }

@@ -122,13 +122,15 @@ describe('azure-dev.yml (azd pipeline config, GitHub, federated credentials)', (
     expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
   });
 
-  it('takes the five values azd pipeline config stores as repository variables, and no secret', () => {
+  it('takes the five values azd pipeline config stores and the two switches as repository variables, and no secret', () => {
     expect(job.env).toEqual({
       AZURE_CLIENT_ID: '${{ vars.AZURE_CLIENT_ID }}',
       AZURE_TENANT_ID: '${{ vars.AZURE_TENANT_ID }}',
       AZURE_SUBSCRIPTION_ID: '${{ vars.AZURE_SUBSCRIPTION_ID }}',
       AZURE_ENV_NAME: '${{ vars.AZURE_ENV_NAME }}',
       AZURE_LOCATION: '${{ vars.AZURE_LOCATION }}',
+      NETWORK_ISOLATION: "${{ vars.NETWORK_ISOLATION || 'false' }}",
+      APIM_IDENTITY: "${{ vars.APIM_IDENTITY || 'systemAssigned' }}",
     });
     expect(text).not.toMatch(/secrets\./);
     expect(text).not.toMatch(/client-secret|AZURE_CREDENTIALS/);

@@ -6,7 +6,8 @@
  * fake but deterministic and can be looked up with {@link SimulatedDeployment.runtime}, so tests can
  * check wiring ("the allowed caller is API Management's identity") and not only literals.
  *
- * Anything it does not understand (an unknown function, a condition, a copy loop, a reference to
+ * A resource or module whose `condition` is false is not deployed, and a reference to it throws, as
+ * in ARM. Anything it does not understand (an unknown function, a copy loop, a reference to
  * a resource it cannot find) throws, so that a template change can never pass unnoticed.
  */
 import { Simulator } from './arm/simulator';

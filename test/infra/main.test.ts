@@ -26,16 +26,26 @@ const EXPECTED_OUTPUTS = [
 ];
 
 describe('main.parameters.json', () => {
-  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID and API_APP_ROLE', () => {
+  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID, API_APP_ROLE and the two switches', () => {
     const text = fs.readFileSync(path.join(ROOT, 'infra', 'main.parameters.json'), 'utf8');
-    expect([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]).sort()).toEqual(
-      ['API_APP_CLIENT_ID', 'API_APP_ROLE', 'AZURE_ENV_NAME', 'AZURE_LOCATION'].sort(),
+    expect([...text.matchAll(/\$\{([A-Z0-9_]+)(=[^}]*)?\}/g)].map((m) => m[1]).sort()).toEqual(
+      [
+        'API_APP_CLIENT_ID',
+        'API_APP_ROLE',
+        'APIM_IDENTITY',
+        'AZURE_ENV_NAME',
+        'AZURE_LOCATION',
+        'NETWORK_ISOLATION',
+      ].sort(),
     );
     expect(parametersFor(AZD_ENV)).toEqual({
       environmentName: AZD_ENV.AZURE_ENV_NAME,
       location: AZD_ENV.AZURE_LOCATION,
       apiAppClientId: AZD_ENV.API_APP_CLIENT_ID,
       apiAppRole: AZD_ENV.API_APP_ROLE,
+      // Unset switches take the defaults written in the file (azd's envsubst `${VAR=default}`).
+      networkIsolation: 'false',
+      apimIdentity: 'systemAssigned',
     });
   });
 

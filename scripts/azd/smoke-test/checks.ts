@@ -17,6 +17,7 @@ import {
   SUBSCRIPTION_KEY_HEADER,
   type Exchange,
 } from './exchange';
+import { refusingLayer } from './network-isolation';
 import type { CheckResult, SmokeInputs, SmokeOptions, SmokeReport } from './results';
 
 export { answeredByFunctionCode, BACKEND_HEADERS } from './exchange';
@@ -199,7 +200,24 @@ class Smoke {
     return exchange;
   }
 
+  /** NETWORK_ISOLATION=true: a direct call must be refused by the network, with or without a token. */
+  private async functionUnreachable(): Promise<void> {
+    for (const [name, headers] of [
+      ['function-refused-by-network', {}],
+      ['function-refused-by-network-with-token', { Authorization: `Bearer ${forgedToken()}` }],
+    ] as const) {
+      const exchange = await this.call(this.function('hello?name=smoke'), headers);
+      const verdict = refusingLayer(exchange);
+      this.record(
+        name,
+        verdict.layer === 'network',
+        `GET the Function App directly${name.endsWith('token') ? ' with a forged bearer token' : ''}: ${verdict.detail}`,
+      );
+    }
+  }
+
   private async functionDirect(): Promise<void> {
+    if (this.options.networkIsolation === true) return this.functionUnreachable();
     const noToken = await this.expect401(
       'function-rejects-no-token',
       'GET the Function App directly without a token',

@@ -72,7 +72,14 @@ export async function smokeTestFromEnvironment(
       expectedObjectId: settings.APIM_PRINCIPAL_ID,
       role: settings.API_APP_ROLE,
     },
-    { fetch: deps.fetch, sleep: deps.sleep, now: deps.now, propagationTimeoutMs, log: out },
+    {
+      fetch: deps.fetch,
+      sleep: deps.sleep,
+      now: deps.now,
+      propagationTimeoutMs,
+      log: out,
+      networkIsolation: optionalValue(values, 'NETWORK_ISOLATION')?.toLowerCase() === 'true',
+    },
   );
   for (const line of formatReport(report)) {
     out(line);

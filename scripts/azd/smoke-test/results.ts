@@ -26,6 +26,11 @@ export interface SmokeOptions {
   readonly initialRetryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * NETWORK_ISOLATION=true: direct calls to the Function App must be refused by the network
+   * layer (network-isolation.ts), not answered 401 by App Service Authentication.
+   */
+  readonly networkIsolation?: boolean;
   /** Progress lines (retries); never receives the key. */
   readonly log?: (line: string) => void;
 }

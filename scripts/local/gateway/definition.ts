@@ -88,9 +88,13 @@ export function loadGatewayDefinition(
   };
 }
 
-/** The credential from IDENTITY_ENDPOINT and IDENTITY_HEADER; throws naming the one missing. */
+/**
+ * The credential from IDENTITY_ENDPOINT and IDENTITY_HEADER (for the user-assigned identity
+ * `clientId`, when given); throws naming the one missing.
+ */
 export function managedIdentityCredentialFromEnv(
   env: NodeJS.ProcessEnv = process.env,
+  clientId?: string,
 ): TokenCredential {
   for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER']) {
     if (!env[name]?.trim()) {
@@ -100,5 +104,9 @@ export function managedIdentityCredentialFromEnv(
       );
     }
   }
-  return new ManagedIdentityCredential({ retryOptions: { maxRetries: 0 } });
+  const retryOptions = { maxRetries: 0 };
+  // A client id asks for that user-assigned identity (`client_id` on the endpoint).
+  return clientId === undefined
+    ? new ManagedIdentityCredential({ retryOptions })
+    : new ManagedIdentityCredential({ clientId, retryOptions });
 }

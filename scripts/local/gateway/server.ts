@@ -94,6 +94,11 @@ export interface GatewayOptions {
    * ManagedIdentityCredential, which reads IDENTITY_ENDPOINT and IDENTITY_HEADER of this process.
    */
   credential?: TokenCredential;
+  /**
+   * What `authentication-managed-identity client-id="..."` gets its tokens from. Default: a
+   * ManagedIdentityCredential for that client id, from IDENTITY_ENDPOINT and IDENTITY_HEADER.
+   */
+  credentialFor?: (clientId: string) => TokenCredential;
   /** `forward-request` timeout when a policy sets none; default DEFAULT_BACKEND_TIMEOUT_MS. */
   backendTimeoutMs?: number;
   /** One line per request and start-up notes; never given tokens, keys or header values. */
@@ -225,6 +230,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const pipeline = new Pipeline(scopes, {
     backends: { [FUNCTION_APP_BACKEND_ID]: `${functions.origin}/${API_PATH}` },
     credential,
+    credentialFor:
+      options.credentialFor ??
+      (usesManagedIdentity
+        ? (clientId: string) => managedIdentityCredentialFromEnv(process.env, clientId)
+        : undefined),
     backendTimeoutMs,
     subscriptionKey: SUBSCRIPTION_KEY_PARAMETER_NAMES,
     log,

@@ -4,7 +4,9 @@
  * what it created: API Management's managed identity becomes a principal of the fake Graph; the
  * Function App behind API Management is the loopback deployment of the smoke-test tests, whose
  * `/whoami` reports the app roles the fake Graph holds for that identity and whose front end
- * sets the ARRAffinity cookie exactly when the deployed site leaves `clientAffinityEnabled` on;
+ * sets the ARRAffinity cookie exactly when the deployed site leaves `clientAffinityEnabled` on,
+ * and refuses direct calls with App Service's 403 exactly when the site's access restrictions
+ * deny by default (NETWORK_ISOLATION=true; the virtual network itself is not modelled);
  * ARM's listSecrets returns its subscription key.
  *
  * Not modelled: DNS, so the outputs APIM_GATEWAY_URL and FUNCTION_APP_URL are replaced by the
@@ -54,6 +56,8 @@ export class FakeCloud implements ModelCloud {
       whoamiObjectId: apimPrincipal,
       whoamiRoles: () => this.rolesOf(apimPrincipal),
       arrAffinity: prop(site, 'clientAffinityEnabled') !== false,
+      // NETWORK_ISOLATION=true: the front end admits only API Management's subnet.
+      accessRestricted: prop(site, 'siteConfig', 'ipSecurityRestrictionsDefaultAction') === 'Deny',
     });
     this.graph.arm.secrets.set(
       outputs.APIM_SUBSCRIPTION_RESOURCE_ID ?? '',

@@ -4,8 +4,9 @@
  * packaging started at different offsets from `preprovision` (which matter only where azd runs
  * the unified graph; azure.yaml's `workflows: up:` runs the steps one by one), the last one with
  * the hooks' Windows (pwsh) variants where pwsh is installed. Each must end with the smoke test
- * passing. Then a second `azd up` writes nothing to Graph, and `azd down` removes exactly what
- * the first created.
+ * passing. The second run has both production switches on (NETWORK_ISOLATION, APIM_IDENTITY).
+ * Then, in the first and the second run, a second `azd up` writes nothing to Graph, and
+ * `azd down` removes exactly what the first created.
  *
  * Slow by nature: every run installs the packages (`npm ci`) and builds several times.
  */
@@ -18,6 +19,7 @@ import { useCompiledTemplate, ROOT } from '../../support/bicep';
 import { FakeGraph } from '../hooks/fake-graph';
 import { installAzdCli } from './azd-cli';
 import { AzdModel, StepFailed, type StepRecord } from './azd-up';
+import { setValues } from './azd-env';
 import { FakeCloud } from './cloud';
 import type { Platform } from './project';
 
@@ -60,11 +62,18 @@ interface Run {
   readonly platform: Platform;
   /** AZURE_TENANT_ID in the shell, naming the account's home tenant, not the subscription's. */
   readonly shellTenant?: boolean;
+  /** `azd env set` before `azd up`: the production switches (docs/deployment.md). */
+  readonly switches?: Readonly<Record<string, string>>;
 }
 
 const RUNS: Run[] = [
   { packageOffsetMs: 0, platform: 'posix' },
-  { packageOffsetMs: 3500, platform: 'posix', shellTenant: true },
+  {
+    packageOffsetMs: 3500,
+    platform: 'posix',
+    shellTenant: true,
+    switches: { NETWORK_ISOLATION: 'true', APIM_IDENTITY: 'userAssigned' },
+  },
   { packageOffsetMs: -2000, platform: PWSH ? 'windows' : 'posix' },
 ];
 
@@ -83,6 +92,7 @@ async function world(template: Record<string, unknown>, run: Run) {
     homeTenant: graph.tenantId,
   });
   const cloud = new FakeCloud(template, graph);
+  if (run.switches) setValues(root, 'dev', { ...run.switches });
   const processEnv: Record<string, string> = {
     PATH: [
       cli.bin,
@@ -185,12 +195,25 @@ describe.skipIf(process.platform === 'win32')(
             const files = w.cloud.deployed.get('api') ?? [];
             expect(files).toContain('package.json');
             expect(files.filter((f) => /^(node_modules|dist|\.hooks)\//.test(f))).toEqual([]);
+            if (params.switches) {
+              // The user-assigned identity got the role; the network refused the direct calls.
+              const identity = w.cloud.deployment?.resources.find(
+                (r) =>
+                  r.type === 'Microsoft.ManagedIdentity/userAssignedIdentities' &&
+                  r.name.startsWith('id-apim-'),
+              );
+              expect(identity && w.cloud.deployment?.runtime(identity.id).principalId).toBe(
+                env.APIM_PRINCIPAL_ID,
+              );
+              expect(postdeploy.output).toContain('PASS function-refused-by-network:');
+              expect(postdeploy.output).toContain('PASS function-refused-by-network-with-token:');
+            }
             if (params.shellTenant) {
               expect(hooks[0]!.output).toContain(
                 `AZURE_TENANT_ID is ${w.graph.tenantId}, but the subscription`,
               );
             }
-            if (params.packageOffsetMs !== 0) return;
+            if (params.packageOffsetMs !== 0 && params.switches === undefined) return;
 
             // A second run writes nothing to Graph; azd down removes exactly what the first created.
             const writes = w.graph.writes().length;

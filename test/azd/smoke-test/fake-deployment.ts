@@ -33,6 +33,12 @@ export interface DeploymentBehaviour {
    * gateway passes Set-Cookie through, as API Management does.
    */
   arrAffinity?: boolean;
+  /**
+   * NETWORK_ISOLATION=true: the front end admits only calls from API Management's integration
+   * subnet (App Service access restrictions; here: the gateway's own calls) and answers any
+   * other with 403 and the platform's page, before authentication or the function run.
+   */
+  accessRestricted?: boolean;
   /** Keyed calls that fail with 500 first, as while the role assignment propagates. */
   failuresBeforeReady?: number;
 }
@@ -74,8 +80,13 @@ export async function startFakeDeployment(
   const gatewayCalls: string[] = [];
   let failures = behaviour.failuresBeforeReady ?? 0;
 
+  // Stands for the source subnet the access restriction matches: only the gateway sends it.
+  const fromIntegrationSubnet = randomBytes(8).toString('hex');
   const fn = await listen((req, res) => {
     const url = new URL(req.url ?? '/', 'http://function');
+    if (behaviour.accessRestricted && req.headers['x-source-subnet'] !== fromIntegrationSubnet) {
+      return send(res, 403, { 'content-type': 'text/html' }, '<h1>Ip Forbidden</h1>');
+    }
     if (behaviour.arrAffinity) {
       res.setHeader('set-cookie', [
         `ARRAffinity=${randomBytes(32).toString('hex')};Path=/;HttpOnly;Secure;Domain=127.0.0.1`,
@@ -181,7 +192,9 @@ export async function startFakeDeployment(
     }
     const forward = http.request(
       `${fn.url}${url.pathname}${url.search}`,
-      { headers: { authorization: `Bearer ${apimToken}` } },
+      {
+        headers: { authorization: `Bearer ${apimToken}`, 'x-source-subnet': fromIntegrationSubnet },
+      },
       (backend) => {
         const headers: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(backend.headers)) {

@@ -111,13 +111,6 @@ const skips: [string, string, string, number, string][] = [
     'attribute "nonsense" on <set-header>',
   ],
   [
-    'a user-assigned identity',
-    policy('    <authentication-managed-identity resource="x" client-id="y" />'),
-    'authentication-managed-identity',
-    3,
-    'attribute "client-id"',
-  ],
-  [
     'an output token variable',
     policy(
       '    <authentication-managed-identity resource="x"',

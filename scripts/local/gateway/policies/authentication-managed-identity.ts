@@ -5,13 +5,15 @@ import { policyElement } from './element';
 /**
  * `authentication-managed-identity`
  * (learn.microsoft.com/azure/api-management/authentication-managed-identity-policy): inbound
- * only; a token for `resource` from the service's system-assigned identity goes out as
- * `Authorization: Bearer`. A token that cannot be had answers 500 (Entra's AADSTS500011 for a
+ * only; a token for `resource` from the service's system-assigned identity, or from the
+ * user-assigned identity whose client id `client-id` names, goes out as `Authorization: Bearer`. A token that cannot be had answers 500 (Entra's AADSTS500011 for a
  * wrong resource), unless `ignore-error="true"`.
  */
 
 export interface ManagedIdentityConfig {
   readonly resource: string;
+  /** `client-id`: the user-assigned identity to use; undefined for the system-assigned one. */
+  readonly clientId: string | undefined;
   readonly ignoreError: boolean;
 }
 
@@ -31,7 +33,7 @@ function entraErrorCode(error: unknown): string | undefined {
 export default policyElement<ManagedIdentityConfig>({
   name: 'authentication-managed-identity',
   sections: ['inbound'],
-  attributes: ['resource', 'ignore-error'],
+  attributes: ['resource', 'client-id', 'ignore-error'],
   parse(element, attributes, { reader }) {
     const resource = reader.required(element, attributes, 'resource').trim();
     const ignore = attributes.get('ignore-error') ?? 'false';
@@ -42,15 +44,19 @@ export default policyElement<ManagedIdentityConfig>({
         `ignore-error must be "true" or "false", got "${ignore}".`,
       );
     }
+    const clientId = attributes.get('client-id')?.trim();
+    if (clientId === '') reader.fail('invalid_value', element, 'client-id must not be empty.');
     reader.noChildren(element);
-    return { resource, ignoreError: ignore === 'true' };
+    return { resource, clientId, ignoreError: ignore === 'true' };
   },
-  async execute({ resource, ignoreError }, { state, services }) {
+  async execute({ resource, clientId, ignoreError }, { state, services }) {
     let token: string | undefined;
     let cause: unknown;
     try {
-      if (!services.credential) throw new Error('No credential configured.');
-      token = (await services.credential.getToken(`${resource}/.default`))?.token;
+      const credential =
+        clientId === undefined ? services.credential : services.credentialFor?.(clientId);
+      if (!credential) throw new Error('No credential configured.');
+      token = (await credential.getToken(`${resource}/.default`))?.token;
     } catch (error: unknown) {
       cause = error;
     }

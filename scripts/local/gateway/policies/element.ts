@@ -39,6 +39,11 @@ export interface GatewayServices {
   readonly backends: Readonly<Record<string, string>>;
   /** Gets tokens for `authentication-managed-identity`; undefined when no policy needs one. */
   readonly credential: TokenCredential | undefined;
+  /**
+   * Gets tokens for `authentication-managed-identity client-id="..."`: the user-assigned identity
+   * with that client id. Undefined when no policy names one.
+   */
+  readonly credentialFor?: (clientId: string) => TokenCredential;
   /** Timeout of `forward-request` when the policy sets none. */
   readonly backendTimeoutMs: number;
   readonly subscriptionKey: SubscriptionKeyNames;
