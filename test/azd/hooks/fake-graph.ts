@@ -67,6 +67,11 @@ export class FakeGraph {
   pageSize = 100;
   /** Where `@odata.nextLink` points; default this server. */
   nextLinkBase: string | undefined;
+  /**
+   * Deleting an application leaves its service principal behind. Not Graph's behaviour (it
+   * deletes both); it lets a test reach the hook's fallback for a service principal that stays.
+   */
+  applicationDeleteKeepsServicePrincipal = false;
   /** Listing of appRoleAssignedTo returns nothing this many times (replication lag). */
   hideAssignmentsFromList = 0;
   url = '';
@@ -292,7 +297,7 @@ export class FakeGraph {
       this.apps.delete(id);
       this.deleted.set(id, { kind: 'application', object: app });
       const sp = this.spByAppId(app.appId);
-      if (sp) {
+      if (sp && !this.applicationDeleteKeepsServicePrincipal) {
         this.deleteServicePrincipal(sp);
       }
       return noContent(res);
