@@ -7,10 +7,13 @@ import { ensureError, HookError } from '../shared/errors';
 import { postdeploy } from './postdeploy-smoke-test';
 import { postprovision } from './postprovision-grant-apim-role';
 import { predown } from './predown-remove-app-registration';
+import { checkRegion } from './preflight-region';
 import { preprovision } from './preprovision-app-registration';
 
 export const HOOKS = {
   preprovision: async (context: HookContext) => {
+    // Before anything is created: a region that cannot host the app fails here, in seconds.
+    await checkRegion(context);
     await preprovision(context);
     return 0;
   },
