@@ -34,6 +34,10 @@ export class FakeArmSubscriptions {
     },
     { resourceType: 'service', name: 'Developer', locations: ['East US', 'Brazil South'] },
   ];
+  /** The signed-in account's permissions on every subscription (Owner: `*`). */
+  azurePermissions: unknown[] = [
+    { actions: ['*'], notActions: [], dataActions: [], notDataActions: [] },
+  ];
   /** Lists answered with this status instead (for example 403), by path suffix. */
   readonly failLists = new Map<string, number>();
   url = '';
@@ -72,6 +76,20 @@ export class FakeArmSubscriptions {
     const key = this.secrets.get(url.pathname.replace(/\/listSecrets$/, ''));
     if (req.method === 'POST' && url.pathname.endsWith('/listSecrets') && key !== undefined) {
       return send(200, { primaryKey: key, secondaryKey: `${key}-secondary` });
+    }
+    if (
+      req.method === 'GET' &&
+      /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/permissions$/.test(
+        url.pathname,
+      )
+    ) {
+      const failure = this.failLists.get('Microsoft.Authorization/permissions');
+      if (failure !== undefined) {
+        return send(failure, { error: { code: 'AuthorizationFailed', message: 'permissions' } });
+      }
+      return url.searchParams.get('api-version') === '2022-04-01'
+        ? send(200, { value: this.azurePermissions })
+        : send(400, { error: { code: 'InvalidApiVersionParameter', message: 'permissions' } });
     }
     const list =
       /^\/subscriptions\/[^/]+\/providers\/(Microsoft\.Web\/geoRegions|Microsoft\.ApiManagement\/skus)$/.exec(
