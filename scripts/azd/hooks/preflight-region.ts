@@ -1,7 +1,7 @@
 /**
  * Refuses, in `preprovision` and before anything is created, a region that cannot host the app:
- * Flex Consumption runs in some regions only, and API Management's Consumption tier is not
- * offered everywhere. Without this check a wrong AZURE_LOCATION fails halfway through the
+ * Flex Consumption runs in some regions only, and API Management's Consumption tier (Standard v2
+ * with NETWORK_ISOLATION=true) is not offered everywhere. Without this check a wrong AZURE_LOCATION fails halfway through the
  * deployment, after storage and API Management exist (and a deleted API Management holds its
  * name for 48 hours unless purged).
  *
@@ -27,8 +27,17 @@ import type { HookContext } from './context';
 
 export const GEO_REGIONS_API_VERSION = '2023-01-01';
 export const APIM_SKUS_API_VERSION = '2024-05-01';
-/** The API Management tier infra/modules/apim.bicep deploys. */
+/** The API Management tier infra/modules/apim.bicep deploys by default. */
 export const APIM_SKU = 'Consumption';
+/** The tier it deploys with NETWORK_ISOLATION=true (outbound virtual network integration). */
+export const APIM_ISOLATED_SKU = 'StandardV2';
+
+/** The API Management tier the deployment will ask for, from the azd value NETWORK_ISOLATION. */
+export function apimSkuFor(values: Record<string, string | undefined>): string {
+  return optionalValue(values, 'NETWORK_ISOLATION')?.toLowerCase() === 'true'
+    ? APIM_ISOLATED_SKU
+    : APIM_SKU;
+}
 
 /** `East US`, `eastus` and `EastUS` are one region: ARM mixes display names and names. */
 export function regionKey(name: string): string {
@@ -171,7 +180,8 @@ export async function checkRegion(context: HookContext): Promise<void> {
     }
   };
   await read('Flex Consumption', () => flexConsumptionRegions(arm, subscriptionId));
-  await read(`API Management's ${APIM_SKU} tier`, () => apimSkuRegions(arm, subscriptionId));
+  const sku = apimSkuFor(context.values);
+  await read(`API Management's ${sku} tier`, () => apimSkuRegions(arm, subscriptionId, sku));
 
   const missing = lists.filter((l) => !l.regions.has(key)).map((l) => l.what);
   if (missing.length === 0) {

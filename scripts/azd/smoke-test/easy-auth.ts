@@ -42,6 +42,8 @@ export function easyAuthAdvice(apimPrincipalId: string): string {
     '(pnp/Microsoft365-Analytics-Insights pull request #264): look at `az webapp auth show`, and ' +
     `set ${ALLOWED_APPLICATIONS_PATH} in infra/modules/function-app.bicep to the client id of ` +
     `API Management's managed identity (\`az ad sp show --id ${apimPrincipalId} --query appId\`), ` +
-    'or remove the empty list; then run `azd provision` again.'
+    'or remove the empty list; then run `azd provision` again. With NETWORK_ISOLATION=true a ' +
+    "403 can also be the Function App's access restrictions: check that API Management's " +
+    'subnet is admitted.'
   );
 }

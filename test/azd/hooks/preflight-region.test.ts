@@ -79,6 +79,20 @@ describe('the region check of preprovision', () => {
     expect(errors).toMatch(/: eastus\. Nothing was created/);
   });
 
+  it('checks the Standard v2 tier instead when NETWORK_ISOLATION is true', async () => {
+    graph.arm.apimSkus = [
+      { resourceType: 'service', name: 'Consumption', locations: ['East US'] },
+      { resourceType: 'service', name: 'StandardV2', locations: ['West Europe'] },
+    ];
+    const isolated = hookRun(graph, { AZURE_LOCATION: 'westeurope', NETWORK_ISOLATION: 'true' });
+    await checkRegion(isolated.context);
+    expect(isolated.logs.join('\n')).toContain("API Management's StandardV2 tier offered");
+    const refused = hookRun(graph, { AZURE_LOCATION: 'eastus', NETWORK_ISOLATION: 'True' });
+    await expect(checkRegion(refused.context)).rejects.toThrow(
+      "where API Management's StandardV2 tier is not offered",
+    );
+  });
+
   it('names both when neither is offered', async () => {
     const { errors } = await preprovisionIn('japaneast');
     expect(errors).toContain(
