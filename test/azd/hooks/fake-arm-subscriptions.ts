@@ -32,6 +32,12 @@ export class FakeArmSubscriptions {
       locations: ['East US', 'North Europe', 'Sweden Central', 'West Europe', 'Brazil South'],
       restrictions: [],
     },
+    {
+      resourceType: 'service',
+      name: 'StandardV2',
+      locations: ['East US', 'North Europe', 'Sweden Central', 'West Europe'],
+      restrictions: [],
+    },
     { resourceType: 'service', name: 'Developer', locations: ['East US', 'Brazil South'] },
   ];
   /** The signed-in account's permissions on every subscription (Owner: `*`). */
