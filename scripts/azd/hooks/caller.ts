@@ -9,7 +9,7 @@
  */
 export type CallerKind = 'user' | 'application' | 'unknown';
 
-function payloadOf(token: string): Record<string, unknown> | undefined {
+export function payloadOf(token: string): Record<string, unknown> | undefined {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[1] === undefined || !/^[A-Za-z0-9_-]+$/.test(parts[1])) {
     return undefined;
@@ -22,6 +22,26 @@ function payloadOf(token: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The claims a preflight check reads: `roles` (application permissions), `wids` (Entra roles). */
+export interface CallerClaims {
+  readonly kind: CallerKind;
+  readonly roles: readonly string[];
+  readonly wids: readonly string[];
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+export function callerClaimsOfToken(token: string): CallerClaims {
+  const payload = payloadOf(token);
+  return {
+    kind: callerKindOfToken(token),
+    roles: strings(payload?.roles),
+    wids: strings(payload?.wids),
+  };
 }
 
 export function callerKindOfToken(token: string): CallerKind {

@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { callerKindOfToken, type CallerKind } from './caller';
+import { callerClaimsOfToken, type CallerClaims, type CallerKind } from './caller';
 import { parseServiceEndpoint, scopeForEndpoint } from '../shared/endpoint';
 import { RestClient, RestError, type RestRequest, type RestResponse } from '../shared/rest';
 
@@ -138,15 +138,20 @@ export function permissionMessage(
 export class GraphClient {
   constructor(
     private readonly rest: RestClient,
-    /** Who the last token was issued to, for the wording of a refusal. */
-    private readonly caller: () => CallerKind = () => 'unknown',
+    /** Who the last token was issued to: for the wording of a refusal, and preflight checks. */
+    private readonly claims: () => CallerClaims = () => ({ kind: 'unknown', roles: [], wids: [] }),
   ) {}
+
+  /** The caller of the last request (known once a request was made); never the token itself. */
+  caller(): CallerClaims {
+    return this.claims();
+  }
 
   async request(request: GraphRequest): Promise<RestResponse> {
     try {
       return await this.rest.request(request);
     } catch (error: unknown) {
-      throw translate(error, request.permission, this.caller());
+      throw translate(error, request.permission, this.claims().kind);
     }
   }
 
@@ -154,7 +159,7 @@ export class GraphClient {
     try {
       return await this.rest.getAll<T>(path);
     } catch (error: unknown) {
-      throw translate(error, permission, this.caller());
+      throw translate(error, permission, this.claims().kind);
     }
   }
 }
@@ -202,11 +207,11 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       : options.endpoint,
   );
   // Notes who each token was issued to (user or application), for the wording of refusals.
-  let caller: CallerKind = 'unknown';
+  let caller: CallerClaims = { kind: 'unknown', roles: [], wids: [] };
   const credential: TokenCredential = {
     async getToken(scopes, getTokenOptions) {
       const token = await options.credential.getToken(scopes, getTokenOptions);
-      if (token) caller = callerKindOfToken(token.token);
+      if (token) caller = callerClaimsOfToken(token.token);
       return token;
     },
   };

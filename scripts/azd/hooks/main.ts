@@ -7,10 +7,16 @@ import { ensureError, HookError } from '../shared/errors';
 import { postdeploy } from './postdeploy-smoke-test';
 import { postprovision } from './postprovision-grant-apim-role';
 import { predown } from './predown-remove-app-registration';
+import { checkPermissions } from './preflight-permissions';
+import { checkRegion } from './preflight-region';
 import { preprovision } from './preprovision-app-registration';
 
 export const HOOKS = {
   preprovision: async (context: HookContext) => {
+    // Before anything is created: a region that cannot host the app, or rights the deployment
+    // is certain to lack, fail here, in seconds.
+    await checkRegion(context);
+    await checkPermissions(context);
     await preprovision(context);
     return 0;
   },

@@ -11,7 +11,7 @@ import {
 import { ensureError, HookError } from '../shared/errors';
 import { GRAPH_PERMISSIONS, isNotFound, type GraphClient } from './graph';
 import { applicationUniqueName } from './names';
-import { retryWhile } from '../shared/rest';
+import { RestError, retryWhile } from '../shared/rest';
 
 export interface PredownResult {
   /** Object ids deleted (service principal first, then application). */
@@ -95,6 +95,63 @@ async function purgeLeftovers(
 }
 
 /**
+ * Who may delete the service principal (learn.microsoft.com/graph/api/serviceprincipal-delete):
+ * owning the app registration is not enough; the service principal has owners of its own.
+ */
+const SERVICE_PRINCIPAL_DELETERS =
+  'ownership of the service principal itself (Enterprise applications > Owners; the user who ' +
+  'created it with the Application Developer role owns it), or Cloud Application Administrator / ' +
+  'Application Administrator';
+
+/** What to delete by hand, and how, when Microsoft Graph refused the hook. */
+const byHand = {
+  servicePrincipal: (id: string) =>
+    `Delete it by hand (\`az ad sp delete --id ${id}\`, or Microsoft Entra ID > Enterprise ` +
+    'applications > the application > Properties > Delete), or ask an owner or an administrator to.',
+  application: (appId: string) =>
+    `Delete it by hand (\`az ad app delete --id ${appId}\`, or Microsoft Entra ID > App ` +
+    'registrations > the application > Delete), or ask an owner or an administrator to.',
+};
+
+/**
+ * Deletes one object. Returns Microsoft Graph's refusal (403), worded with the permission it
+ * needs, instead of throwing it, so that `azd down` goes on to the Azure resources rather than
+ * stopping halfway; undefined once deleted. Other failures are thrown.
+ */
+async function deleteOrRefusal(graph: GraphClient, path: string): Promise<string | undefined> {
+  try {
+    await graph.request({
+      method: 'DELETE',
+      path,
+      expect: [204, 404],
+      permission: GRAPH_PERMISSIONS.deleteApplication,
+    });
+    return undefined;
+  } catch (error: unknown) {
+    if (error instanceof RestError && error.status === 403) return error.message;
+    throw error;
+  }
+}
+
+/** Whether the application's service principal still exists; true when Graph cannot say. */
+async function stillThere(
+  graph: GraphClient,
+  context: HookContext,
+  appId: string,
+): Promise<boolean> {
+  try {
+    return (
+      (await findServicePrincipal(graph, appId, GRAPH_PERMISSIONS.deleteApplication)) !== undefined
+    );
+  } catch (error: unknown) {
+    context.warn(
+      `Could not look for the service principal of ${appId}: ${ensureError(error).message}`,
+    );
+    return true;
+  }
+}
+
+/**
  * predown: deletes the Function App's service principal and app registration, and only those:
  * the registration is found by this environment's uniqueName and must match the object ids the
  * environment stored. Both are then purged from deleted items, so that `azd up` with the same
@@ -141,31 +198,58 @@ export async function predown(context: HookContext): Promise<PredownResult> {
     );
   }
 
+  const appDescription = `App registration ${uniqueName} (appId ${app.appId})`;
   const deleted: string[] = [];
-  if (sp) {
-    await graph.request({
-      method: 'DELETE',
-      path: `/v1.0/servicePrincipals/${encodeURIComponent(sp.id)}`,
-      expect: [204, 404],
-      permission: GRAPH_PERMISSIONS.deleteApplication,
-    });
+  const spRefused =
+    sp !== undefined &&
+    (await deleteOrRefusal(graph, `/v1.0/servicePrincipals/${encodeURIComponent(sp.id)}`)) !==
+      undefined;
+  if (sp && !spRefused) {
     deleted.push(sp.id);
     context.log(`Deleted service principal ${sp.id}.`);
   }
-  await graph.request({
-    method: 'DELETE',
-    path: `/v1.0/applications/${encodeURIComponent(app.id)}`,
-    expect: [204, 404],
-    permission: GRAPH_PERMISSIONS.deleteApplication,
-  });
-  deleted.push(app.id);
-  context.log(`Deleted app registration ${uniqueName} (appId ${app.appId}).`);
+  const appRefusal = await deleteOrRefusal(
+    graph,
+    `/v1.0/applications/${encodeURIComponent(app.id)}`,
+  );
+  const appDeleted = appRefusal === undefined;
+  if (appDeleted) {
+    deleted.push(app.id);
+    context.log(`Deleted app registration ${uniqueName} (appId ${app.appId}).`);
+  } else {
+    context.warn(
+      `${appDescription} was not deleted. ${appRefusal} ${byHand.application(app.appId)} ` +
+        '`azd down` goes on with the Azure resources.',
+    );
+  }
+  if (sp && spRefused) {
+    // The refusal may be of the service principal alone (it has owners of its own); deleting
+    // the registration may still have removed it, so look before telling anyone to.
+    const left = appDeleted ? await stillThere(graph, context, app.appId) : true;
+    if (left) {
+      context.warn(
+        `Service principal ${sp.id} was not deleted: Microsoft Graph refused (403); deleting it needs ` +
+          `${SERVICE_PRINCIPAL_DELETERS}. ${byHand.servicePrincipal(sp.id)} ` +
+          '`azd down` goes on with the Azure resources.',
+      );
+    } else {
+      deleted.unshift(sp.id);
+      context.log(`Service principal ${sp.id} was deleted with its app registration.`);
+    }
+  }
 
   const purged: string[] = [];
-  if (sp && (await purge(graph, context, sp.id, `Service principal ${sp.id}`))) {
+  if (
+    sp &&
+    deleted.includes(sp.id) &&
+    (await purge(graph, context, sp.id, `Service principal ${sp.id}`))
+  ) {
     purged.push(sp.id);
   }
-  if (await purge(graph, context, app.id, `App registration ${uniqueName} (${app.id})`)) {
+  if (
+    deleted.includes(app.id) &&
+    (await purge(graph, context, app.id, `App registration ${uniqueName} (${app.id})`))
+  ) {
     purged.push(app.id);
   }
   return { deleted, purged };

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ensureError } from '../shared/errors';
 import { checkBuiltInErrors } from './builtin-errors';
+import { easyAuthAdvice, easyAuthRefusal } from './easy-auth';
 import {
   answeredByFunctionCode,
   BACKEND_HEADERS,
@@ -35,6 +36,8 @@ class Smoke {
   private readonly keyedExchanges: Exchange[] = [];
   /** Responses that came from the backend through API Management (status 200). */
   private readonly backendExchanges: Exchange[] = [];
+  /** The last failed keyed call was refused by App Service Authentication, not by the code. */
+  private easyAuthRefused = false;
 
   constructor(
     private readonly inputs: SmokeInputs,
@@ -83,6 +86,17 @@ class Smoke {
     return `${exchange.status}${body ? ` ${body}` : ''}`;
   }
 
+  /**
+   * A keyed call's answer other than 200: what it was, naming App Service Authentication when it
+   * (not the function code) refused API Management's call. Retried either way: a refusal by Easy
+   * Auth that clears by itself is not documented, but is not excluded either.
+   */
+  private notYet(exchange: Exchange): { verdict: 'retry'; detail: string } {
+    const byEasyAuth = easyAuthRefusal(exchange);
+    if (byEasyAuth !== undefined) this.easyAuthRefused = true;
+    return { verdict: 'retry', detail: byEasyAuth ?? this.describe(exchange) };
+  }
+
   private gateway(operation: string): string {
     return joinUrl(this.inputs.gatewayUrl, this.inputs.apiPath, operation);
   }
@@ -106,12 +120,15 @@ class Smoke {
         'Ocp-Apim-Subscription-Key': this.inputs.subscriptionKey,
       });
       this.keyedExchanges.push(exchange);
+      this.easyAuthRefused = false;
       const { verdict, detail } = judge(exchange);
       if (verdict === 'pass') {
         this.backendExchanges.push(exchange);
         return { ok: true, detail, attempts: attempt };
       }
       if (verdict === 'fail' || this.now() + delay > this.deadline) {
+        const advice = easyAuthAdvice(this.inputs.expectedObjectId);
+        if (this.easyAuthRefused && !this.findings.includes(advice)) this.findings.push(advice);
         return { ok: false, detail, attempts: attempt };
       }
       this.options.log?.(
@@ -125,9 +142,7 @@ class Smoke {
 
   private async helloWithKey(): Promise<void> {
     const result = await this.throughGateway('hello?name=smoke', (exchange) => {
-      if (exchange.status !== 200) {
-        return { verdict: 'retry', detail: this.describe(exchange) };
-      }
+      if (exchange.status !== 200) return this.notYet(exchange);
       try {
         const body = JSON.parse(exchange.body) as { message?: unknown };
         if (typeof body.message === 'string') {
@@ -148,9 +163,7 @@ class Smoke {
   private async whoamiWithKey(): Promise<void> {
     const { expectedObjectId, role } = this.inputs;
     const result = await this.throughGateway('whoami', (exchange) => {
-      if (exchange.status !== 200) {
-        return { verdict: 'retry', detail: this.describe(exchange) };
-      }
+      if (exchange.status !== 200) return this.notYet(exchange);
       let caller: { objectId?: unknown; roles?: unknown; tokenVersion?: unknown };
       try {
         caller = JSON.parse(exchange.body) as typeof caller;
@@ -330,7 +343,7 @@ class Smoke {
     await checkBuiltInErrors({
       call: (u, h) => this.call(u, h),
       gateway: (o) => this.gateway(o),
-      record: (n, ok, d) => this.record(n, ok, d),
+      note: (line) => this.findings.push(redact(line, this.inputs.subscriptionKey, 600)),
       wrongKey,
     });
     await this.functionDirect();

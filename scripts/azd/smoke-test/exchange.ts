@@ -44,12 +44,12 @@ export function seconds(ms: number): string {
 }
 
 /** Removes the key and anything shaped like a JWT from text shown to the user. */
-export function redact(text: string, key: string): string {
+export function redact(text: string, key: string, length = 160): string {
   let out = text.replace(/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, '[token]');
   if (key !== '') {
     out = out.split(key).join('[subscription key]');
   }
-  return out.replace(/\s+/g, ' ').trim().slice(0, 160);
+  return out.replace(/\s+/g, ' ').trim().slice(0, length);
 }
 
 /** The function code answers with `application/problem+json` and a reason `code`; the platform does not. */

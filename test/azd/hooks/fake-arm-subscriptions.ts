@@ -16,6 +16,36 @@ export class FakeArmSubscriptions {
   /** API Management subscription resource id -> its primary key. */
   readonly secrets = new Map<string, string>();
   readonly requests: string[] = [];
+  /** Display names of the regions where Flex Consumption runs. */
+  flexRegions: string[] = [
+    'East US',
+    'North Europe',
+    'Sweden Central',
+    'West Europe',
+    'Australia East',
+  ];
+  /** API Management's SKUs as ARM lists them. */
+  apimSkus: unknown[] = [
+    {
+      resourceType: 'service',
+      name: 'Consumption',
+      locations: ['East US', 'North Europe', 'Sweden Central', 'West Europe', 'Brazil South'],
+      restrictions: [],
+    },
+    {
+      resourceType: 'service',
+      name: 'StandardV2',
+      locations: ['East US', 'North Europe', 'Sweden Central', 'West Europe'],
+      restrictions: [],
+    },
+    { resourceType: 'service', name: 'Developer', locations: ['East US', 'Brazil South'] },
+  ];
+  /** The signed-in account's permissions on every subscription (Owner: `*`). */
+  azurePermissions: unknown[] = [
+    { actions: ['*'], notActions: [], dataActions: [], notDataActions: [] },
+  ];
+  /** Lists answered with this status instead (for example 403), by path suffix. */
+  readonly failLists = new Map<string, number>();
   url = '';
   defaultTenant = '';
   private readonly server = http.createServer((req, res) => this.handle(req, res));
@@ -53,6 +83,27 @@ export class FakeArmSubscriptions {
     if (req.method === 'POST' && url.pathname.endsWith('/listSecrets') && key !== undefined) {
       return send(200, { primaryKey: key, secondaryKey: `${key}-secondary` });
     }
+    if (
+      req.method === 'GET' &&
+      /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/permissions$/.test(
+        url.pathname,
+      )
+    ) {
+      const failure = this.failLists.get('Microsoft.Authorization/permissions');
+      if (failure !== undefined) {
+        return send(failure, { error: { code: 'AuthorizationFailed', message: 'permissions' } });
+      }
+      return url.searchParams.get('api-version') === '2022-04-01'
+        ? send(200, { value: this.azurePermissions })
+        : send(400, { error: { code: 'InvalidApiVersionParameter', message: 'permissions' } });
+    }
+    const list =
+      /^\/subscriptions\/[^/]+\/providers\/(Microsoft\.Web\/geoRegions|Microsoft\.ApiManagement\/skus)$/.exec(
+        url.pathname,
+      );
+    if (req.method === 'GET' && list) {
+      return this.list(list[1]!, url, send);
+    }
     const m = /^\/subscriptions\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m || url.searchParams.get('api-version') !== '2022-12-01') {
       return send(404, { error: { code: 'NotFound', message: `${req.method} ${url.pathname}` } });
@@ -73,5 +124,37 @@ export class FakeArmSubscriptions {
       displayName: 'fake subscription',
       state: 'Enabled',
     });
+  }
+
+  private list(kind: string, url: URL, send: (status: number, body: unknown) => void): void {
+    const failure = this.failLists.get(kind);
+    if (failure !== undefined) {
+      return send(failure, { error: { code: 'AuthorizationFailed', message: `no ${kind}` } });
+    }
+    const geo = kind === 'Microsoft.Web/geoRegions';
+    if (url.searchParams.get('api-version') !== (geo ? '2023-01-01' : '2024-05-01')) {
+      return send(400, { error: { code: 'InvalidApiVersionParameter', message: kind } });
+    }
+    const items = geo
+      ? url.searchParams.get('sku') === 'FlexConsumption'
+        ? this.flexRegions.map((name) => ({
+            id: `${url.pathname}/${name}`,
+            name,
+            type: 'Microsoft.Web/geoRegions',
+            properties: { displayName: name, orgDomain: 'PUBLIC' },
+          }))
+        : []
+      : this.apimSkus;
+    // Two pages, so that a caller that reads only the first misses half of the list.
+    const page = url.searchParams.get('page') === '2' ? 2 : 1;
+    const half = Math.ceil(items.length / 2);
+    const next = new URL(url);
+    next.searchParams.set('page', '2');
+    send(
+      200,
+      page === 1
+        ? { value: items.slice(0, half), nextLink: next.toString() }
+        : { value: items.slice(half) },
+    );
   }
 }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appOnlyToken, refusedToAppOnly, type AppOnlyCaller } from './fake-graph-app-only';
 import { appRoleAssignedTo, deletedItem } from './fake-graph-assignments';
+import { directoryRequest, type FakeDirectory } from './fake-graph-directory';
 import {
   clone,
   json,
@@ -45,7 +46,7 @@ export type {
  * `GET /subscriptions/{id}` (the subscription's tenant), which the hooks ask first.
  */
 
-export class FakeGraph {
+export class FakeGraph implements FakeDirectory {
   readonly token: string;
   /** The tenant of `token`, and of the subscription `arm` serves unless told otherwise. */
   readonly tenantId = '3c1f5e0a-7b2d-4e6f-9a8b-1c2d3e4f5a6b';
@@ -60,6 +61,9 @@ export class FakeGraph {
   readonly sps = new Map<string, FakeServicePrincipal>();
   readonly assignments: FakeAssignment[] = [];
   readonly deleted = new Map<string, Deleted>();
+  /** The signed-in user's active directory roles: by default Cloud Application Administrator. */
+  directoryRoles: string[] = ['158c047a-c907-4556-b7ef-446551a6b5f7'];
+  allowedToCreateApps: boolean | undefined = true;
   /** Principals (for example API Management's managed identity) that exist in the tenant. */
   readonly principals = new Set<string>();
   readonly requests: RecordedRequest[] = [];
@@ -67,6 +71,11 @@ export class FakeGraph {
   pageSize = 100;
   /** Where `@odata.nextLink` points; default this server. */
   nextLinkBase: string | undefined;
+  /**
+   * Deleting an application leaves its service principal behind. Not Graph's behaviour (it
+   * deletes both); it lets a test reach the hook's fallback for a service principal that stays.
+   */
+  applicationDeleteKeepsServicePrincipal = false;
   /** Listing of appRoleAssignedTo returns nothing this many times (replication lag). */
   hideAssignmentsFromList = 0;
   url = '';
@@ -196,6 +205,7 @@ export class FakeGraph {
       );
     }
     const createIfMissing = req.headers.prefer === 'create-if-missing';
+    if (directoryRequest(this, res, method, path)) return;
     if (refusedToAppOnly(this, method, path, res)) return;
 
     let m: RegExpMatchArray | null;
@@ -292,7 +302,7 @@ export class FakeGraph {
       this.apps.delete(id);
       this.deleted.set(id, { kind: 'application', object: app });
       const sp = this.spByAppId(app.appId);
-      if (sp) {
+      if (sp && !this.applicationDeleteKeepsServicePrincipal) {
         this.deleteServicePrincipal(sp);
       }
       return noContent(res);

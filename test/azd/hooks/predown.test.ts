@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runHook } from '../../../scripts/azd/hooks/main';
 import { applicationUniqueName } from '../../../scripts/azd/hooks/names';
 import { postprovision } from '../../../scripts/azd/hooks/postprovision-grant-apim-role';
 import { predown } from '../../../scripts/azd/hooks/predown-remove-app-registration';
@@ -163,18 +164,72 @@ describe('predown', () => {
     expect(graph.writes()).toEqual([]);
   });
 
-  it('names the permission when Graph refuses the deletion (403)', async () => {
-    graph.fail({
-      method: 'DELETE',
-      pathIncludes: '/v1.0/servicePrincipals/',
-      status: 403,
-      code: 'Authorization_RequestDenied',
-    });
-    const error = await predown(hookRun(graph, provisioned).context).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'permission_denied' });
-    expect((error as Error).message).toContain('Application.ReadWrite.All');
-    expect((error as Error).message).toContain('owner');
+  const REFUSED = {
+    method: 'DELETE',
+    status: 403,
+    code: 'Authorization_RequestDenied',
+    message: 'Insufficient privileges to complete the operation.',
+  } as const;
+
+  it('goes on when Graph refuses to delete the service principal: deleting the registration removes it', async () => {
+    graph.fail({ ...REFUSED, pathIncludes: '/v1.0/servicePrincipals/' });
+    const run = hookRun(graph, provisioned);
+    const result = await predown(run.context);
+    const spId = provisioned.API_SP_OBJECT_ID!;
+    const appId = provisioned.API_APP_OBJECT_ID!;
+    expect(result).toEqual({ deleted: [spId, appId], purged: [spId, appId] });
+    expect(run.logs.join('\n')).toContain(
+      `Service principal ${spId} was deleted with its app registration.`,
+    );
+    expect(run.warnings).toEqual([]);
+    expect(graph.spByAppId(provisioned.API_APP_CLIENT_ID!)).toBeUndefined();
+    otherObjectsUntouched();
+  });
+
+  it('warns, naming what to delete by hand, when the service principal outlives the refusal', async () => {
+    graph.applicationDeleteKeepsServicePrincipal = true;
+    graph.fail({ ...REFUSED, pathIncludes: '/v1.0/servicePrincipals/' });
+    const run = hookRun(graph, provisioned);
+    const result = await predown(run.context);
+    const spId = provisioned.API_SP_OBJECT_ID!;
+    expect(result.deleted).toEqual([provisioned.API_APP_OBJECT_ID]);
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toContain(`Service principal ${spId} was not deleted`);
+    expect(run.warnings[0]).toContain(`az ad sp delete --id ${spId}`);
+    expect(run.warnings[0]).toContain('ownership of the service principal itself');
+    expect(run.warnings[0]).toContain('goes on with the Azure resources');
+    expect(graph.sps.has(spId)).toBe(true);
+  });
+
+  it('warns, and does not stop azd down, when Graph refuses both deletions', async () => {
+    graph.fail({ ...REFUSED, pathIncludes: '/v1.0/servicePrincipals/' });
+    graph.fail({ ...REFUSED, pathIncludes: '/v1.0/applications/' });
+    const run = hookRun(graph, provisioned);
+    const result = await predown(run.context);
+    expect(result).toEqual({ deleted: [], purged: [] });
+    expect(run.warnings).toHaveLength(2);
+    expect(run.warnings[0]).toContain(`App registration ${UNIQUE_NAME}`);
+    expect(run.warnings[0]).toContain('Application.ReadWrite.All');
+    expect(run.warnings[0]).toContain(`az ad app delete --id ${provisioned.API_APP_CLIENT_ID}`);
+    expect(run.warnings[1]).toContain(`az ad sp delete --id ${provisioned.API_SP_OBJECT_ID}`);
     expect(graph.appByUniqueName(UNIQUE_NAME)).toMatchObject({ uniqueName: UNIQUE_NAME });
+    // Nothing was deleted, so nothing is purged either.
+    expect(graph.writes().filter((r) => r.path.includes('deletedItems'))).toEqual([]);
+  });
+
+  it('exits 0 through the hook runner, so azd down deletes the Azure resources next', async () => {
+    graph.fail({ ...REFUSED, pathIncludes: '/v1.0/servicePrincipals/' });
+    graph.fail({ ...REFUSED, pathIncludes: '/v1.0/applications/' });
+    const run = hookRun(graph, provisioned);
+    const errors: string[] = [];
+    expect(
+      await runHook(
+        'predown',
+        () => run.context,
+        (line) => errors.push(line),
+      ),
+    ).toBe(0);
+    expect(errors).toEqual([]);
   });
 
   it('names every missing azd value and calls nothing', async () => {

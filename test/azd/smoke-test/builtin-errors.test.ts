@@ -7,7 +7,10 @@ import {
   type FakeDeployment,
 } from './fake-deployment';
 
-/** The check that settles whether API Management's built-in errors go through on-error. */
+/**
+ * The observation of whether API Management's built-in errors go through on-error: a NOTE, since
+ * the documentation does not settle it, so it never fails postdeploy.
+ */
 
 let deployment: FakeDeployment | undefined;
 afterEach(async () => {
@@ -28,26 +31,34 @@ async function result(behaviour: DeploymentBehaviour) {
     },
     { propagationTimeoutMs: 0, sleep: () => Promise.resolve() },
   );
-  return report.results.find((r) => r.name === BUILT_IN_ERRORS_CHECK)!;
+  // An observation, never a check: it must not appear among the results nor fail the report.
+  expect(report.results.map((r) => r.name)).not.toContain(BUILT_IN_ERRORS_CHECK);
+  return { report, note: report.findings.find((f) => f.startsWith(`${BUILT_IN_ERRORS_CHECK}:`))! };
 }
 
 describe(BUILT_IN_ERRORS_CHECK, () => {
-  it("passes when no key, a wrong key and no such operation get the API's on-error problem", async () => {
-    const check = await result({});
-    expect(check.ok).toBe(true);
-    expect(check.detail).toContain('401, 401, 404');
+  it("notes that no key, a wrong key and no such operation get the API's on-error problem", async () => {
+    const { report, note } = await result({});
+    expect(report.ok).toBe(true);
+    expect(note).toContain('401, 401, 404');
+    expect(note).toContain('as the local gateway assumes');
   });
 
-  it('fails, saying so, when API Management answers with its own body (built-in errors skip on-error)', async () => {
-    const check = await result({ builtInErrorsSkipOnError: true });
-    expect(check.ok).toBe(false);
-    expect(check.detail).toContain("no key: API Management's own body");
-    expect(check.detail).toContain('no such operation');
+  it('notes, without failing the smoke test, that API Management answers with its own body', async () => {
+    const { report, note } = await result({ builtInErrorsSkipOnError: true });
+    expect(report.ok).toBe(true);
+    expect(report.results.filter((r) => !r.ok)).toEqual([]);
+    expect(note).toContain("no key: API Management's own body");
+    expect(note).toContain('no such operation');
+    expect(note).toContain('Not a failure');
   });
 
-  it('fails when a call without a valid key gets through', async () => {
-    const check = await result({ gatewayAcceptsAnyKey: true });
-    expect(check.ok).toBe(false);
-    expect(check.detail).toMatch(/no key: status 200, expected 401/);
+  it('notes a call without a valid key that gets through (the documented checks fail on it)', async () => {
+    const { report, note } = await result({ gatewayAcceptsAnyKey: true });
+    expect(note).toMatch(/no key: status 200, expected 401/);
+    expect(report.results.filter((r) => !r.ok).map((r) => r.name)).toEqual([
+      'apim-rejects-missing-key',
+      'apim-rejects-wrong-key',
+    ]);
   });
 });

@@ -16,7 +16,6 @@ const CHECKS = [
   'apim-whoami-caller',
   'apim-rejects-missing-key',
   'apim-rejects-wrong-key',
-  'apim-builtin-errors-use-on-error',
   'function-rejects-no-token',
   'function-rejects-garbage-token',
   'apim-hides-backend-headers',
@@ -111,7 +110,7 @@ describe('smoke checks against a deployment that behaves right', () => {
     expect(detail(report, 'apim-hello-with-key')).toContain('4 attempts');
     expect(deployment.gatewayCalls.filter((p) => p.startsWith('/api/hello'))).toHaveLength(
       4 + 2 + 2,
-    ); // with the key, then without a key and with a wrong one (twice: the key checks and the built-in errors check)
+    ); // with the key, then without a key and with a wrong one (twice: the key checks and the built-in errors note)
   });
 });
 
@@ -149,11 +148,34 @@ describe('smoke checks against deployments that behave wrong', () => {
 
   it('fails when API Management lets calls through without a valid key', async () => {
     const { report } = await smoke({ gatewayAcceptsAnyKey: true });
+    expect(failed(report)).toEqual(['apim-rejects-missing-key', 'apim-rejects-wrong-key']);
+  });
+
+  it("names App Service Authentication, and what to set, when it refuses API Management's own call", async () => {
+    const { report, sleeps } = await smoke(
+      { easyAuthRefusesEveryApplication: true },
+      { propagationTimeoutMs: 60_000 },
+    );
     expect(failed(report)).toEqual([
-      'apim-rejects-missing-key',
-      'apim-rejects-wrong-key',
-      'apim-builtin-errors-use-on-error',
+      'apim-hello-with-key',
+      'apim-whoami-caller',
+      'apim-hides-backend-headers',
     ]);
+    expect(detail(report, 'apim-hello-with-key')).toContain(
+      '403 from App Service Authentication, not from the function code',
+    );
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * 60_000);
+    const advice = report.findings.filter((f) => f.includes('allowedApplications'));
+    expect(advice).toHaveLength(1);
+    expect(advice[0]).toContain(
+      'identityProviders.azureActiveDirectory.validation.defaultAuthorizationPolicy.allowedApplications',
+    );
+    expect(advice[0]).toContain(`az ad sp show --id ${deployment!.apimObjectId.toUpperCase()}`);
+  });
+
+  it("does not blame App Service Authentication for the function code's own refusal", async () => {
+    const { report } = await smoke({ whoamiRoles: [] }, { propagationTimeoutMs: 0 });
+    expect(report.findings.join(' ')).not.toContain('allowedApplications');
   });
 
   it('fails when backend headers come through API Management', async () => {

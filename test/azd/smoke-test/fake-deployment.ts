@@ -14,6 +14,12 @@ export interface DeploymentBehaviour {
   functionOpen?: boolean;
   /** Unauthenticated direct calls get the platform's 401 (text/html) before the function runs. */
   platformBlocks?: boolean;
+  /**
+   * App Service Authentication refuses every token, API Management's included, with its 403
+   * page (an `allowedApplications` stored as an empty list, pnp/Microsoft365-Analytics-Insights
+   * PR #264); unauthenticated callers get its 401, as with `platformBlocks`.
+   */
+  easyAuthRefusesEveryApplication?: boolean;
   /** The object id /whoami reports; default API Management's. */
   whoamiObjectId?: string;
   /** The roles /whoami reports (a function: asked on every call); default `Api.Invoke`. */
@@ -97,8 +103,16 @@ export async function startFakeDeployment(
       'Request-Context': 'appId=cid-v1:00000000-0000-0000-0000-000000000000',
     };
     const authorised = req.headers.authorization === `Bearer ${apimToken}`;
+    if (authorised && behaviour.easyAuthRefusesEveryApplication) {
+      return send(
+        res,
+        403,
+        { 'content-type': 'text/html' },
+        'You do not have permission to view this directory or page.',
+      );
+    }
     if (!authorised && !behaviour.functionOpen) {
-      if (behaviour.platformBlocks) {
+      if (behaviour.platformBlocks || behaviour.easyAuthRefusesEveryApplication) {
         return send(
           res,
           401,

@@ -98,7 +98,7 @@ describe('smokeTestFromEnvironment (what postdeploy and npm run smoke-test run)'
       { credential: fakeCredential(ARM_TOKEN), out: (line) => out.push(line) },
     );
     expect(code).toBe(0);
-    expect(out.filter((l) => l.startsWith('PASS '))).toHaveLength(9);
+    expect(out.filter((l) => l.startsWith('PASS '))).toHaveLength(8);
     expect(out.join('\n')).not.toContain(deployment.subscriptionKey);
     expect(out.join('\n')).not.toContain(ARM_TOKEN);
   });
