@@ -40,7 +40,10 @@ import { applicationUniqueName } from './names';
 
 export const PERMISSIONS_API_VERSION = '2022-04-01';
 
-/** Microsoft Entra built-in role template ids (permissions reference). */
+/**
+ * Microsoft Entra built-in role template ids, from "Microsoft Entra built-in roles"
+ * (MicrosoftDocs/entra-docs `docs/identity/role-based-access-control/permissions-reference.md`).
+ */
 export const ENTRA_ROLES = {
   globalAdministrator: '62e90394-69f5-4237-9190-012177145e10',
   applicationAdministrator: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
