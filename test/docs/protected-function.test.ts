@@ -21,6 +21,7 @@ import {
   localFunctionAppSettings,
 } from '../../scripts/local/shared/environment';
 import { openApiProblems } from '../apim/openapi-checks';
+import { defined } from '../support/assert';
 import { NodeProcess, cleanEnv } from '../support/node-process';
 import { ROOT, codeBlocks } from './markdown';
 
@@ -224,16 +225,21 @@ describe('in the copy with the new function, the tests that read functions/ or a
         .map((test) => `${file.name} > ${test.fullName}\n${test.failureMessages.join('\n')}`),
     );
     expect(failures).toEqual([]);
-    expect(run.results, run.output).toBeDefined();
+    const results = defined(run.results, `the copy's test results:\n${run.output}`);
     expect(run.code, run.output).toBe(0);
-    const ran = run.results!.testResults.map((file) =>
-      path.relative(copy, file.name).split(path.sep).join('/'),
+    const status = new Map(
+      results.testResults.map((file) => [
+        path.relative(copy, file.name).split(path.sep).join('/'),
+        file.status,
+      ]),
     );
-    expect(ran.sort()).toEqual(selected);
-    expect(run.results!.testResults.map((file) => file.status)).toEqual(
-      selected.map(() => 'passed'),
-    );
-    expect(run.results!.numPassedTests).toBeGreaterThan(selected.length);
+    expect([...status.keys()].sort()).toEqual(selected);
+    // A file may be skipped as in any run (the infra tests without a Bicep CLI, outside CI); the
+    // checks of the registrations and the document never are.
+    expect(status.get('test/functions/registrations.test.ts')).toBe('passed');
+    expect(status.get('test/apim/openapi.test.ts')).toBe('passed');
+    expect([...status.values()].filter((s) => s !== 'passed' && s !== 'skipped')).toEqual([]);
+    expect(results.numPassedTests).toBeGreaterThan(selected.length);
   });
 });
 
