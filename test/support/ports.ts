@@ -16,26 +16,32 @@ const FIRST_PORT = 20_000;
 const BLOCK_SIZE = 100;
 const BLOCKS = 120; // 20000-31999
 
-function firstPortOfBlock(): number {
-  const pool = Number(process.env.VITEST_POOL_ID ?? '1');
+/**
+ * Hands out the ports of the block of worker `pool` (VITEST_POOL_ID) in a run whose vitest
+ * process is `run`, in order, skipping any that something else holds.
+ */
+export function portAllocator(pool: number, run: number): () => Promise<number> {
   if (!Number.isInteger(pool) || pool < 1 || pool >= BLOCKS) {
     throw new Error(`VITEST_POOL_ID must be an integer from 1 to ${BLOCKS - 1}, not ${pool}`);
   }
-  const block = (process.ppid + pool) % BLOCKS;
-  return FIRST_PORT + block * BLOCK_SIZE;
+  const first = FIRST_PORT + ((run + pool) % BLOCKS) * BLOCK_SIZE;
+  let handedOut = 0;
+  return async () => {
+    while (handedOut < BLOCK_SIZE) {
+      const port = first + handedOut;
+      handedOut += 1;
+      if (await portIsFree(port)) return port;
+    }
+    throw new Error(`No free port left in ${first}-${first + BLOCK_SIZE - 1} for this test file.`);
+  };
 }
 
-let handedOut = 0;
+let allocator: (() => Promise<number>) | undefined;
 
 /** A port of this worker's block that no earlier call returned and that can be bound now. */
-export async function freePort(): Promise<number> {
-  const first = firstPortOfBlock();
-  while (handedOut < BLOCK_SIZE) {
-    const port = first + handedOut;
-    handedOut += 1;
-    if (await portIsFree(port)) return port;
-  }
-  throw new Error(`No free port left in ${first}-${first + BLOCK_SIZE - 1} for this test file.`);
+export function freePort(): Promise<number> {
+  allocator ??= portAllocator(Number(process.env.VITEST_POOL_ID ?? '1'), process.ppid);
+  return allocator();
 }
 
 /** Whether 127.0.0.1:port can be bound right now. */
