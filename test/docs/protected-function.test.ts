@@ -47,11 +47,12 @@ function example(what: string): string {
 }
 
 /**
- * A path into the project's functions/ or apim/ folder, built from the project root:
- * `path.join(ROOT, 'apim')`, `path.resolve(__dirname, '../../functions')`.
+ * Reading the project's functions/ or apim/ folder: a path built from the project root into either
+ * (`path.join(ROOT, 'apim')`, `path.resolve(__dirname, '../../functions')`), or an import of code
+ * from functions/ (`from '../../functions/auth/register'`).
  */
 const READS_APP_FOLDERS =
-  /path\.(?:join|resolve)\(\s*(?:ROOT|root|__dirname)\s*,\s*'(?:\.\.\/)*(?:functions|apim)'/;
+  /path\.(?:join|resolve)\(\s*(?:ROOT|root|__dirname)\s*,\s*'(?:\.\.\/)*(?:functions|apim)'|from '(?:\.\.\/)+functions\//;
 const RELATIVE_IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm;
 
 /**
@@ -212,6 +213,7 @@ describe('in the copy with the new function, the tests that read functions/ or a
         'test/apim/openapi.test.ts',
         'test/apim/policies.test.ts',
         'test/functions/registrations.test.ts',
+        'test/functions/handlers.test.ts',
         'test/local/gateway/routing.test.ts',
       ]),
     );
