@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Caller } from './auth/caller';
 import { problem } from './lib/problem';
 import { secureHttp } from './auth/register';
@@ -6,7 +6,11 @@ import { secureHttp } from './auth/register';
 const MAX_NAME_LENGTH = 100;
 
 /** `GET /api/hello?name=...`: a JSON greeting for an authenticated caller. */
-export function hello(request: HttpRequest, _context: unknown, _caller: Caller): HttpResponseInit {
+export function hello(
+  request: HttpRequest,
+  _context: InvocationContext,
+  _caller: Caller,
+): HttpResponseInit {
   const name = request.query.get('name')?.trim() || 'world';
   if (name.length > MAX_NAME_LENGTH || /\p{Cc}/u.test(name)) {
     return problem(

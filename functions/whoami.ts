@@ -1,9 +1,13 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Caller } from './auth/caller';
 import { secureHttp } from './auth/register';
 
 /** `GET /api/whoami`: the caller as the validated token describes it. */
-export function whoami(_request: HttpRequest, _context: unknown, caller: Caller): HttpResponseInit {
+export function whoami(
+  _request: HttpRequest,
+  _context: InvocationContext,
+  caller: Caller,
+): HttpResponseInit {
   return {
     status: 200,
     headers: { 'Cache-Control': 'no-store' },

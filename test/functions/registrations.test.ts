@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { app, HttpFunctionOptions, HttpResponse } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { secureHttp } from '../../functions/auth/register';
+import { Trigger, triggerProblems } from '../apim/openapi-checks';
+import { readApim } from '../apim/policy-checks';
 import { captureContext, request } from '../support/functions';
 
 const root = path.resolve(__dirname, '../..');
@@ -53,13 +56,22 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
+/** The registered triggers as the host serves them (a trigger without a route is routed by its name). */
+function triggers(): Trigger[] {
+  return captured.map((call) => {
+    const options = call.options as HttpFunctionOptions;
+    return { name: call.name, methods: options.methods ?? [], route: options.route ?? call.name };
+  });
+}
+
 describe('trigger registration', () => {
-  it('finds the triggers the app ships', () => {
-    expect(captured.map((c) => c.name).sort()).toEqual(['hello', 'whoami']);
+  it('finds triggers in the files the host loads, each with its methods', () => {
+    expect(captured.length).toBeGreaterThan(0);
+    for (const trigger of triggers()) expect(trigger.methods, trigger.name).not.toEqual([]);
   });
 
   it('registers every trigger through secureHttp and nothing any other way', () => {
-    expect(captured.map((c) => c.method)).toEqual(['http', 'http']);
+    expect(captured.map((c) => c.method)).toEqual(captured.map(() => 'http'));
   });
 
   it('registers every trigger as anonymous: the bearer token is the credential', () => {
@@ -84,12 +96,85 @@ describe('trigger registration', () => {
         checked += 1;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(2);
+    expect(checked).toBe(triggers().reduce((sum, t) => sum + t.methods.length, 0));
   });
 
   it('refuses a second trigger with the same name', () => {
     expect(() =>
       secureHttp('hello', { methods: ['GET'], route: 'other', handler: () => ({ status: 200 }) }),
     ).toThrow(/already registered/);
+  });
+});
+
+describe('the registered triggers and apim/openapi.yaml', () => {
+  const text = readApim('openapi.yaml');
+
+  it('agree: every route and method served is an operation named after its function, and back', () => {
+    expect(triggerProblems(triggers(), text)).toEqual([]);
+  });
+
+  /** The document with one more operation, a copy of the first one's under `path`. */
+  function withOperation(path: string, operationId: string): string {
+    const document = parse(text) as { paths: Record<string, Record<string, object>> };
+    const first = Object.values(Object.values(document.paths)[0]!)[0]!;
+    document.paths[path] = { get: { ...first, operationId } };
+    return stringify(document);
+  }
+
+  // A function the project does not ship (nor docs/how-it-works.md's example, which
+  // test/docs/protected-function.test.ts adds in a copy before running this file).
+  const added: Trigger = { name: 'getInvoice', methods: ['GET'], route: 'invoices/{id}' };
+
+  it('agree when a function and its operation are added together', () => {
+    expect(
+      triggerProblems([...triggers(), added], withOperation('/invoices/{id}', 'getInvoice')),
+    ).toEqual([]);
+    const constrained = { ...added, route: 'invoices/{id:int}' };
+    expect(
+      triggerProblems([...triggers(), constrained], withOperation('/invoices/{id}', 'getInvoice')),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a function without its operation',
+      () => triggerProblems([...triggers(), added], text),
+      /GET \/invoices\/\{id\} is served by the function "getInvoice" but apim\/openapi\.yaml declares no such operation/,
+    ],
+    [
+      'an operation without its function',
+      () => triggerProblems(triggers(), withOperation('/invoices/{id}', 'getInvoice')),
+      /GET \/invoices\/\{id\} \(getInvoice\) is declared in apim\/openapi\.yaml but no function serves it/,
+    ],
+    [
+      'a function answering a method its operation does not declare',
+      () =>
+        triggerProblems(
+          [...triggers(), { ...added, methods: ['GET', 'DELETE'] }],
+          withOperation('/invoices/{id}', 'getInvoice'),
+        ),
+      /DELETE \/invoices\/\{id\} is served by the function "getInvoice"/,
+    ],
+    [
+      'an operationId that is not the function name',
+      () => triggerProblems([...triggers(), added], withOperation('/invoices/{id}', 'invoice')),
+      /operationId is "invoice", not the function's name "getInvoice"/,
+    ],
+    [
+      'a function whose route differs from the operation path',
+      () =>
+        triggerProblems(
+          [...triggers(), { ...added, route: 'invoice/{id}' }],
+          withOperation('/invoices/{id}', 'getInvoice'),
+        ),
+      /GET \/invoice\/\{id\} is served[\s\S]*GET \/invoices\/\{id\} \(getInvoice\) is declared/,
+    ],
+    [
+      'a shipped function removed, its operation kept',
+      () => triggerProblems(triggers().slice(1), text),
+      /is declared in apim\/openapi\.yaml but no function serves it/,
+    ],
+  ])('disagree on %s', (_what, problems, expected) => {
+    expect(problems().join('\n')).toMatch(expected);
   });
 });

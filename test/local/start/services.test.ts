@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   Output,
   RunningService,
@@ -56,8 +56,9 @@ describe('runServices', () => {
       output,
       signals: ['SIGUSR2'],
     });
-    while (!output.lines.includes('Press Ctrl-C to stop.'))
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(() => expect(output.lines).toContain('Press Ctrl-C to stop.'), {
+      timeout: 10_000,
+    });
     expect(events).toEqual(['start one', 'start two']);
     expect(output.lines).toEqual(expect.arrayContaining(['Ready:', 'one ready', 'two ready']));
     process.kill(process.pid, 'SIGUSR2');
@@ -78,8 +79,9 @@ describe('runServices', () => {
         signals: [],
       },
     );
-    while (!output.lines.includes('Press Ctrl-C to stop.'))
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(() => expect(output.lines).toContain('Press Ctrl-C to stop.'), {
+      timeout: 10_000,
+    });
     exit({ code: 3, signal: null });
     expect(await running).toBe(1);
     expect(events).toEqual(['start one', 'start two', 'stop two', 'stop one']);
@@ -185,12 +187,7 @@ describe('spawnService', () => {
         probe.once('error', () => resolve(false));
         probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
       });
-    let released = false;
-    for (let attempt = 0; attempt < 100 && !released; attempt++) {
-      released = await free();
-      if (!released) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(released).toBe(true);
+    await vi.waitFor(async () => expect(await free()).toBe(true), { timeout: 5_000 });
   });
 
   it.skipIf(process.platform === 'win32')(
@@ -216,12 +213,9 @@ describe('spawnService', () => {
         await service.stop();
         expect(await service.exited).toEqual({ code: null, signal: 'SIGTERM' });
         // stop() returns once the group is empty or has been sent SIGKILL: a moment for the kernel.
-        let released = false;
-        for (let attempt = 0; attempt < 100 && !released; attempt++) {
-          released = await portIsFree(port);
-          if (!released) await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        expect(released).toBe(true);
+        await vi.waitFor(async () => expect(await portIsFree(port)).toBe(true), {
+          timeout: 5_000,
+        });
       } finally {
         try {
           process.kill(-service.pid!, 'SIGKILL');
