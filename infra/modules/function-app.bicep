@@ -68,7 +68,7 @@ var tokenAudiences = [
   'api://${apiAppClientId}'
 ]
 
-resource appServicePlan 'Microsoft.Web/serverfarms@2025-03-01' = {
+resource appServicePlan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: appServicePlanName
   location: location
   tags: tags
@@ -82,7 +82,7 @@ resource appServicePlan 'Microsoft.Web/serverfarms@2025-03-01' = {
   }
 }
 
-resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': serviceName })
