@@ -52,7 +52,11 @@ param allowedCallerPrincipalId string
 ])
 param instanceMemoryMB int = 2048
 
-@description('Optional. Upper bound on the number of instances (and so on the cost of a traffic spike).')
+// The range Azure accepts for a Flex Consumption app: "the lowest maximum instance count value is
+// 1, and the highest supported maximum instance count value is 1000" (Event-driven scaling in Azure
+// Functions, "Limit scale-out", learn.microsoft.com/azure/azure-functions/event-driven-scaling,
+// updated 2026-08-03). The preview and GA pages said 40 was the lowest; the current page says 1.
+@description('Optional. Upper bound on the number of instances of each function group (and so on the cost of a traffic spike), 1 to 1000.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
