@@ -128,7 +128,10 @@ export function collectApiVersions(
   const files = git(repo, ['ls-tree', '-r', '--name-only', commit, 'generated'])
     .split('\n')
     .filter((file) => file.endsWith('/types.json') && namespaces.has(file.split('/')[2] ?? ''));
-  const versions = new Map<string, Set<string>>();
+  // Keyed by the type in lower case: an old specification may spell a type differently
+  // (`virtualnetworks/subnets`), and Azure and Bicep ignore the case. The spelling kept is the
+  // one of the newest version.
+  const versions = new Map<string, { name: string; newest: string; set: Set<string> }>();
   for (const file of files) {
     const entries = JSON.parse(git(repo, ['show', `${commit}:${file}`])) as TypeEntry[];
     for (const entry of entries) {
@@ -136,13 +139,16 @@ export function collectApiVersions(
       const [type, version] = entry.name.split('@');
       if (type === undefined || version === undefined || !GA_VERSION.test(version)) continue;
       if (!wanted.has(type.toLowerCase())) continue;
-      versions.set(type, (versions.get(type) ?? new Set()).add(version));
+      const known = versions.get(type.toLowerCase()) ?? { name: type, newest: '', set: new Set() };
+      known.set.add(version);
+      if (version > known.newest) Object.assign(known, { name: type, newest: version });
+      versions.set(type.toLowerCase(), known);
     }
   }
   return Object.fromEntries(
-    [...versions.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([type, set]) => [type, [...set].sort()]),
+    [...versions.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(({ name, set }) => [name, [...set].sort()]),
   );
 }
 

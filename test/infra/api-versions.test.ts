@@ -147,7 +147,7 @@ describe('scripts/dev/api-versions.ts reads the types of a bicep-types-az commit
       resource('Microsoft.Storage/storageAccounts@2025-06-01-preview'),
     ]);
     types('storage/microsoft.storage', '2023-05-01', [
-      resource('Microsoft.Storage/storageAccounts@2023-05-01'),
+      resource('Microsoft.Storage/storageaccounts@2023-05-01'),
     ]);
     types('web/microsoft.web', '2024-11-01', [resource('Microsoft.Web/sites@2024-11-01')]);
     git('add', '.');
@@ -158,7 +158,7 @@ describe('scripts/dev/api-versions.ts reads the types of a bicep-types-az commit
     fs.rmSync(repo, { recursive: true, force: true });
   });
 
-  it('keeps the GA versions of the types asked for, oldest first, ignoring case', () => {
+  it('keeps the GA versions of the types asked for, oldest first, ignoring case (the newest spelling wins)', () => {
     expect(collectApiVersions(repo, 'HEAD', ['microsoft.storage/storageAccounts'])).toEqual({
       'Microsoft.Storage/storageAccounts': ['2023-05-01', '2025-01-01'],
     });
