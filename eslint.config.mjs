@@ -9,6 +9,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       '.hooks/**',
+      '.package/**',
       'node_modules/**',
       'coverage/**',
       '.local/**',

@@ -1,5 +1,5 @@
 // Mutation testing of the auth code: `npm run test:mutation` (docs/testing.md).
-// StrykerJS 9.6.1 is the last release that runs on Node 20; 10.x needs Node 22.
+// StrykerJS 10 (package.json), which needs Node 22 or later like the project itself.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',

@@ -58,7 +58,11 @@ param allowedSubnetId string = ''
 ])
 param instanceMemoryMB int = 2048
 
-@description('Optional. Upper bound on the number of instances (and so on the cost of a traffic spike).')
+// The range Azure accepts for a Flex Consumption app: "the lowest maximum instance count value is
+// 1, and the highest supported maximum instance count value is 1000" (Event-driven scaling in Azure
+// Functions, "Limit scale-out", learn.microsoft.com/azure/azure-functions/event-driven-scaling,
+// updated 2026-08-03). The preview and GA pages said 40 was the lowest; the current page says 1.
+@description('Optional. Upper bound on the number of instances of each function group (and so on the cost of a traffic spike), 1 to 1000.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
@@ -105,7 +109,7 @@ var callerClientIdSettings = empty(allowedCallerClientId)
       }
     ]
 
-resource appServicePlan 'Microsoft.Web/serverfarms@2025-03-01' = {
+resource appServicePlan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: appServicePlanName
   location: location
   tags: tags
@@ -119,7 +123,7 @@ resource appServicePlan 'Microsoft.Web/serverfarms@2025-03-01' = {
   }
 }
 
-resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': serviceName })

@@ -17,7 +17,7 @@ var roleDefinitionIds = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
-resource storageAccount 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
+resource storageAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
 }
 

@@ -14,7 +14,7 @@ param location string
 @description('Required. Tags applied to the account.')
 param tags object
 
-resource storageAccount 'Microsoft.Storage/storageAccounts@2026-09-01' = {
+resource storageAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: storageAccountName
   location: location
   tags: tags

@@ -151,8 +151,9 @@ describe.runIf(runTests(SHELLCHECK))(
 );
 
 describe.runIf(runTests(SHELLCHECK))(`.ci/run passes shellcheck${skipNote(SHELLCHECK)}`, () => {
-  it('has no finding', () => {
-    const result = spawnSync(requireTool(SHELLCHECK), ['--severity=style', '.ci/run'], {
+  it('has no finding, nor has the .ci/node it sources', () => {
+    const args = ['--external-sources', '--severity=style', '.ci/run', '.ci/node'];
+    const result = spawnSync(requireTool(SHELLCHECK), args, {
       cwd: path.resolve(__dirname, '../..'),
       encoding: 'utf8',
     });

@@ -1,6 +1,6 @@
 /**
  * .github/workflows: accepted by GitHub's own workflow parser, and doing what
- * docs/ci-and-pipelines.md says: CI runs .ci/run on Node 20 and 22; the deployment workflow is the
+ * docs/ci-and-pipelines.md says: CI runs .ci/run on Node 22 and 24; the deployment workflow is the
  * one `azd pipeline config` expects, with federated credentials and no secret.
  */
 import { spawnSync } from 'node:child_process';
@@ -77,10 +77,12 @@ describe('ci.yml', () => {
     expect(workflow.permissions).toEqual({ contents: 'read' });
   });
 
-  it('runs on the oldest supported Node (package.json engines) and the deployed one (Bicep)', () => {
-    expect(job.strategy?.matrix?.node).toEqual([oldestSupportedNodeMajor(), deployedNodeMajor()]);
-    expect(oldestSupportedNodeMajor()).toBe(20);
+  // Node 20 reached its end of life on 2026-04-30 (nodejs.org, Release schedule); 22 and 24 are
+  // the LTS lines. The oldest that package.json "engines" allows is the one Azure runs the app on.
+  it('runs on the deployed Node (Bicep), the oldest supported (package.json engines), and 24', () => {
+    expect(oldestSupportedNodeMajor()).toBe(deployedNodeMajor());
     expect(deployedNodeMajor()).toBe(22);
+    expect(job.strategy?.matrix?.node).toEqual([deployedNodeMajor(), 24]);
   });
 
   it('sets up that Node with the npm cache', () => {

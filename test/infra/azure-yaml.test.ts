@@ -13,6 +13,8 @@ import { ROOT } from '../support/bicep';
 
 const SCHEMA_PATH = path.join(__dirname, 'azd-schema', 'azure.yaml.json');
 const HOOK_NAMES = ['preprovision', 'postprovision', 'postdeploy', 'predown'] as const;
+/** The hooks that write the Function App's package (.package/api) before azd packages it. */
+const PACKAGE_HOOK_NAMES = ['prepackage', 'predeploy'] as const;
 
 interface HookConfig {
   shell?: string;
@@ -92,15 +94,30 @@ describe('azure.yaml contents', () => {
     expect(fs.existsSync(path.join(ROOT, 'infra', 'main.parameters.json'))).toBe(true);
   });
 
-  it('has one service, api: this folder, TypeScript, on Azure Functions, built remotely', () => {
+  it('has one service, api: the package .package/api, TypeScript, on Azure Functions, built remotely', () => {
     expect(azureYaml.services).toEqual({
-      api: { project: '.', language: 'ts', host: 'function', remoteBuild: true },
+      api: { project: '.package/api', language: 'ts', host: 'function', remoteBuild: true },
     });
   });
 
-  it('has exactly the hooks preprovision, postprovision, postdeploy and predown', () => {
-    expect(Object.keys(azureYaml.hooks).sort()).toEqual([...HOOK_NAMES].sort());
+  it('has exactly the hooks preprovision, postprovision, postdeploy and predown, and the two that write the package', () => {
+    expect(Object.keys(azureYaml.hooks).sort()).toEqual(
+      [...HOOK_NAMES, ...PACKAGE_HOOK_NAMES].sort(),
+    );
   });
+
+  it.each(PACKAGE_HOOK_NAMES)(
+    '%s: thin posix (sh) and windows (pwsh) wrappers over `npm run -s package:api -- <name>`',
+    (name) => {
+      const hook = azureYaml.hooks[name]!;
+      expect(hook.posix?.shell).toBe('sh');
+      expect(hook.windows?.shell).toBe('pwsh');
+      for (const run of [hook.posix?.run, hook.windows?.run]) {
+        expect(run).toContain(`npm run -s package:api -- ${name}`);
+        expect(run).toContain('npm ci --no-audit --no-fund');
+      }
+    },
+  );
 
   it.each(HOOK_NAMES)(
     '%s: thin posix (sh) and windows (pwsh) wrappers over `npm run -s hooks -- <name>`',

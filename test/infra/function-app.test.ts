@@ -40,6 +40,24 @@ function parts(deployment: SimulatedDeployment) {
   };
 }
 
+/** The definition of `name` in the template of the one module (nested deployment) declaring it. */
+function moduleParameter(template: unknown, name: string): unknown {
+  const found: unknown[] = [];
+  const visit = (node: unknown): void => {
+    const { parameters, resources } = (node ?? {}) as { parameters?: unknown; resources?: unknown };
+    if (typeof parameters === 'object' && parameters !== null && name in parameters) {
+      found.push((parameters as Record<string, unknown>)[name]);
+    }
+    const list = Array.isArray(resources) ? resources : Object.values(resources ?? {});
+    for (const resource of list as { properties?: { template?: unknown } }[]) {
+      visit(resource.properties?.template);
+    }
+  };
+  visit(template);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
 describe('Function App hosting', () => {
   it('runs on a Flex Consumption plan (FC1), Linux', (ctx) => {
     const { site, plan } = parts(deployed(ctx).deployment);
@@ -52,6 +70,24 @@ describe('Function App hosting', () => {
   it('runs Node 22', (ctx) => {
     const { site } = parts(deployed(ctx).deployment);
     expect(prop(site, 'functionAppConfig', 'runtime')).toEqual({ name: 'node', version: '22' });
+  });
+
+  // Event-driven scaling in Azure Functions, "Limit scale-out" (learn.microsoft.com, updated
+  // 2026-08-03): "the lowest maximum instance count value is 1, and the highest supported maximum
+  // instance count value is 1000". The preview and GA pages gave 40 as the lowest.
+  it('bounds maximumInstanceCount to the documented 1..1000, 100 by default', (ctx) => {
+    const { template, deployment } = deployed(ctx);
+    expect(moduleParameter(template, 'maximumInstanceCount')).toEqual({
+      type: 'int',
+      minValue: 1,
+      maxValue: 1000,
+      defaultValue: 100,
+      metadata: expect.anything() as unknown,
+    });
+    const { site } = parts(deployment);
+    expect(prop(site, 'functionAppConfig', 'scaleAndConcurrency', 'maximumInstanceCount')).toBe(
+      100,
+    );
   });
 
   it('is tagged azd-service-name=api, and nothing else is', (ctx) => {

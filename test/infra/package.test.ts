@@ -1,7 +1,12 @@
 /**
- * The package `azd deploy` uploads (the project minus .funcignore) and the remote build that runs
- * on it: it must hold what `npm run build` needs, build on its own, and produce every function
- * that package.json `main` names, importing only production dependencies.
+ * The package `azd deploy` uploads and the remote build that runs on it. azure.yaml points the
+ * service at `.package/api`, which the `prepackage`/`predeploy` hooks write with
+ * scripts/package/function-app.ts. The remote build (Oryx: a plain `npm install`, devDependencies
+ * included, then `npm run build` and `npm run build:azure`; microsoft/Oryx doc/runtimes/nodejs.md)
+ * must install only the runtime dependencies and what the build needs, build every function that
+ * package.json `main` names, and ship only production dependencies. Here the package is written
+ * into a temporary folder and that remote build is run on it: `npm install --offline` from the
+ * npm cache that `npm ci` filled, then both scripts.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,52 +15,156 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import {
+  filesNamedBy,
+  functionAppLock,
+  functionAppPackageJson,
+  PACKAGE_DIR,
+  writeFunctionAppPackage,
+  type PackageJson,
+  type PackageLock,
+} from '../../scripts/package/function-app';
 import { ROOT } from '../support/bicep';
 import { isIgnored, packageFiles, parseFuncignore } from './funcignore';
 
-const rules = parseFuncignore(fs.readFileSync(path.join(ROOT, '.funcignore'), 'utf8'));
-const files = packageFiles(ROOT, rules);
-const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  main: string;
-  scripts: Record<string, string>;
-  dependencies: Record<string, string>;
-};
+const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+const project = readJson<PackageJson>(path.join(ROOT, 'package.json'));
+const projectLock = readJson<PackageLock>(path.join(ROOT, 'package-lock.json'));
 
-describe('.funcignore', () => {
-  it('excludes node_modules, as azd requires for a remote build (azure.yaml remoteBuild: true)', () => {
+/** The tools of this repository that the remote build must never install. */
+const DEVELOPMENT_ONLY = [
+  '@stryker-mutator/core',
+  'vitest',
+  'eslint',
+  'prettier',
+  'autocannon',
+  'fast-check',
+  '@actions/workflow-parser',
+];
+
+function npm(args: string[], cwd: string) {
+  const result = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 240_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('azure.yaml deploys the package, not the repository', () => {
+  it('points the service at .package/api, built remotely', () => {
     const azureYaml = parse(fs.readFileSync(path.join(ROOT, 'azure.yaml'), 'utf8')) as {
-      services: { api: { remoteBuild?: boolean } };
+      services: { api: { project: string; remoteBuild?: boolean } };
     };
-    expect(azureYaml.services.api.remoteBuild).toBe(true);
-    expect(isIgnored(rules, 'node_modules', true)).toBe(true);
+    expect(azureYaml.services.api).toMatchObject({ project: PACKAGE_DIR, remoteBuild: true });
   });
 
-  it('excludes a local dist/, so stale compiled functions can never be deployed', () => {
-    expect(isIgnored(rules, 'dist', true)).toBe(true);
-  });
-
-  it('excludes local settings, tooling, tests and infrastructure', () => {
-    for (const name of [
-      'local.settings.json',
-      '.azure',
-      '.git',
-      'test',
-      'infra',
-      'scripts',
-      'apim',
-      '.local',
-    ]) {
-      expect(isIgnored(rules, name, name !== 'local.settings.json'), name).toBe(true);
-    }
+  it('the repository declares the test and lint tools (which the package leaves out)', () => {
+    for (const name of DEVELOPMENT_ONLY) expect(project.devDependencies, name).toHaveProperty(name);
   });
 });
 
-describe('the deployment package', () => {
-  it('holds what the remote `npm install` and `npm run build` need', () => {
-    // dist/ is emptied first: a compiled function whose source is gone must never be served.
-    expect(packageJson.scripts.build).toBe(
-      `node -e "require('node:fs').rmSync('dist',{recursive:true,force:true})" && tsc -p tsconfig.build.json`,
+describe("the package's package.json", () => {
+  const pkg = functionAppPackageJson(project);
+
+  it('declares the runtime dependencies as they are, and as build tools only TypeScript, esbuild and type declarations', () => {
+    expect(pkg.dependencies).toEqual(project.dependencies);
+    const tools = Object.keys(pkg.devDependencies ?? {});
+    expect(tools).toContain('typescript');
+    expect(tools.filter((t) => !/^(typescript|esbuild|@types\/.+)$/.test(t))).toEqual([]);
+    for (const [name, version] of Object.entries(pkg.devDependencies ?? {})) {
+      expect(version, name).toBe(project.devDependencies?.[name]);
+    }
+    for (const name of DEVELOPMENT_ONLY) expect(tools).not.toContain(name);
+  });
+
+  it('builds with the same scripts as the repository', () => {
+    expect(pkg.scripts).toEqual({
+      build: project.scripts.build,
+      'build:azure': project.scripts['build:azure'],
+    });
+    expect(pkg.scripts['build:azure']).toBe('npm prune --omit=dev');
+    expect(pkg.main).toBe('dist/functions/*.js');
+    expect(pkg.engines).toEqual(project.engines);
+  });
+
+  it('takes the type declarations of a runtime dependency and esbuild when the project has them', () => {
+    const withMore = functionAppPackageJson({
+      ...project,
+      dependencies: { ...project.dependencies, jsonwebtoken: '9.0.3', '@scope/lib': '1.0.0' },
+      devDependencies: {
+        ...project.devDependencies,
+        esbuild: '0.28.2',
+        '@types/jsonwebtoken': '9.0.10',
+        '@types/scope__lib': '1.0.0',
+      },
+      scripts: { ...project.scripts, build: 'node scripts/build/bundle.mjs' },
+    });
+    expect(Object.keys(withMore.devDependencies ?? {})).toEqual(
+      expect.arrayContaining(['esbuild', '@types/jsonwebtoken', '@types/scope__lib']),
     );
+    expect(withMore.scripts.build).toBe('node scripts/build/bundle.mjs');
+  });
+
+  it('copies the files the build script names, such as its tsconfig', () => {
+    expect(filesNamedBy(project.scripts.build!, ROOT)).toContain('tsconfig.build.json');
+  });
+});
+
+describe("the package's lock", () => {
+  const pkg = functionAppPackageJson(project);
+  const lock = functionAppLock(projectLock, pkg);
+  const entries = Object.keys(lock.packages).filter((k) => k !== '');
+
+  it('is the repository lock cut down to the packages of the app and its build', () => {
+    const total = Object.keys(projectLock.packages).filter((k) => k !== '').length;
+    console.info(`remote build: ${entries.length} packages instead of ${total}`);
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.length).toBeLessThan(total / 10);
+    for (const entry of entries)
+      expect(lock.packages[entry]).toMatchObject({
+        version: projectLock.packages[entry]!.version,
+        integrity: projectLock.packages[entry]!.integrity,
+      });
+    for (const name of DEVELOPMENT_ONLY) expect(entries).not.toContain(`node_modules/${name}`);
+  });
+
+  it('runs no install script: the remote build downloads nothing', () => {
+    expect(entries.filter((e) => lock.packages[e]!.hasInstallScript === true)).toEqual([]);
+  });
+});
+
+describe('the remote build of the package', () => {
+  let dir: string;
+  let files: string[];
+  let install: { status: number | null; output: string };
+  let lockAfterInstall: string;
+  let build: { status: number | null; output: string };
+  let buildAzure: { status: number | null; output: string };
+  let written: string;
+  let installed: string[];
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'function-package-'));
+    writeFunctionAppPackage(ROOT, dir);
+    written = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
+    files = packageFiles(
+      dir,
+      parseFuncignore(fs.readFileSync(path.join(dir, '.funcignore'), 'utf8')),
+    );
+    install = npm(['install', '--offline', '--no-audit', '--no-fund'], dir);
+    lockAfterInstall = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
+    installed = Object.keys(
+      readJson<PackageLock>(path.join(dir, 'node_modules', '.package-lock.json')).packages,
+    );
+    build = npm(['run', 'build'], dir);
+    buildAzure = npm(['run', 'build:azure'], dir);
+  }, 300_000);
+
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the zip holds the sources and what the build reads, and neither node_modules nor dist', () => {
+    const rules = parseFuncignore(fs.readFileSync(path.join(dir, '.funcignore'), 'utf8'));
+    expect(isIgnored(rules, 'node_modules', true)).toBe(true);
+    expect(isIgnored(rules, 'dist', true)).toBe(true);
     for (const file of [
       'package.json',
       'package-lock.json',
@@ -65,70 +174,25 @@ describe('the deployment package', () => {
     ]) {
       expect(files, file).toContain(file);
     }
-  });
-
-  it('prunes the build tools after the remote build (Oryx runs build:azure after build)', () => {
-    // Oryx installs everything, devDependencies and optional ones included, runs `build`, then
-    // `build:azure`: what ships is the runtime set only.
-    expect(packageJson.scripts['build:azure']).toBe('npm prune --omit=dev');
-  });
-
-  it('makes the remote build download nothing: no package in the lock runs an install script', () => {
-    // Oryx's `npm install` runs every install script of the tree it installs, optional packages
-    // included (microsoft/Oryx NodeBashBuildSnippet.sh.tpl): Core Tools' downloads its binary.
-    // Core Tools is therefore not a dependency at all; `npm start` uses `func` from PATH.
-    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
-      packages: Record<string, { hasInstallScript?: boolean }>;
-    };
-    const scripted = Object.entries(lock.packages)
-      .filter(([, entry]) => entry.hasInstallScript === true)
-      .map(([name]) => name);
-    expect(scripted).toEqual([]);
-    expect(Object.keys(lock.packages)).not.toContain('node_modules/azure-functions-core-tools');
-  });
-
-  it('holds every source file of the app, and nothing from dist, node_modules or local settings', () => {
-    const sources = packageFiles(path.join(ROOT, 'functions'), rules).map((f) => `functions/${f}`);
+    const sources = packageFiles(path.join(ROOT, 'functions'), []).map((f) => `functions/${f}`);
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) expect(files).toContain(source);
-    for (const file of files) {
-      expect(file).not.toMatch(/^(dist|node_modules|\.azure|\.git|test|infra|scripts)\//);
-      expect(file).not.toBe('local.settings.json');
-    }
-  });
-});
-
-describe('the remote build of the package', () => {
-  let dir: string;
-  let build: { status: number | null; output: string };
-
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'function-package-'));
-    for (const file of files) {
-      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-      fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
-    }
-    // The remote build installs from package-lock.json; this tree was installed from the same lock.
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const tsc = require.resolve('typescript/bin/tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    build = { status: result.status, output: `${result.stdout}${result.stderr}` };
-  }, 120_000);
-
-  afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    expect(
+      files.filter((f) => /^(test|scripts|infra|apim|docs|node_modules|dist)\//.test(f)),
+    ).toEqual([]);
   });
 
-  it('`npm run build` succeeds on the package alone', () => {
-    expect(build.output).toBe('');
-    expect(build.status).toBe(0);
+  it('`npm install` installs exactly the lock, and only the app and its build tools', () => {
+    expect(install.status, install.output).toBe(0);
+    expect(JSON.parse(lockAfterInstall)).toEqual(JSON.parse(written));
+    expect(installed.length).toBe(
+      Object.keys(readJson<PackageLock>(path.join(dir, 'package-lock.json')).packages).length - 1,
+    );
+    for (const name of DEVELOPMENT_ONLY) expect(installed).not.toContain(`node_modules/${name}`);
   });
 
-  it('produces a compiled file for every function that package.json `main` names', () => {
-    expect(packageJson.main).toBe('dist/functions/*.js');
+  it('`npm run build` builds every function that package.json `main` names', () => {
+    expect(build.status, build.output).toBe(0);
     const triggers = fs
       .readdirSync(path.join(ROOT, 'functions'))
       .filter((f) => f.endsWith('.ts'))
@@ -140,8 +204,19 @@ describe('the remote build of the package', () => {
     expect(built.sort()).toEqual(triggers.sort());
   });
 
+  it('`npm run build:azure` leaves only the runtime dependencies', () => {
+    expect(buildAzure.status, buildAzure.output).toBe(0);
+    const left = npm(['ls', '--all', '--parseable'], dir)
+      .output.split('\n')
+      .filter((line) => line.includes(`${path.sep}node_modules${path.sep}`));
+    const names = left.map((line) => line.slice(line.lastIndexOf(`node_modules${path.sep}`) + 13));
+    for (const dependency of Object.keys(project.dependencies ?? {}))
+      expect(names).toContain(dependency);
+    expect(names).not.toContain('typescript');
+  });
+
   it('the compiled app imports only Node built-ins, its own files and production dependencies', () => {
-    const allowed = new Set([...Object.keys(packageJson.dependencies), ...builtinModules]);
+    const allowed = new Set([...Object.keys(project.dependencies ?? {}), ...builtinModules]);
     const imported = new Set<string>();
     const walk = (folder: string): void => {
       for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {

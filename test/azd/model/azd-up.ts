@@ -8,12 +8,15 @@
  *   before any hook (cmd/up.go `provisioningManager.Initialize`, bicep_provider.go `EnsureEnv`,
  *   `ensureParameters`; parameters.ts).
  * - Without `workflows: up:`, azd 1.25 and later run one graph (internal/cmd/up_graph.go):
- *   `preprovision` -> provision -> `postprovision` beside the packaging of every service, then
+ *   `prepackage` first, then `preprovision` -> provision -> `postprovision` beside the packaging
+ *   of every service, then `predeploy` (after both: cmdhook-postpackage gates event-predeploy),
  *   deploy and `postdeploy`; a failed step fails the run (FailFast). `packageOffsetMs` sets when
  *   packaging starts relative to `preprovision` (negative: before it).
  * - With `workflows: up:`, each step is an azd command run to its end before the next
  *   (cmd/up.go, pkg/workflow/runner.go): `azd provision` (initialise, `preprovision`, provision,
- *   `postprovision`), `azd deploy` (package, deploy, `postdeploy`), `azd package`.
+ *   `postprovision`), `azd deploy` (`predeploy`, package, deploy, `postdeploy`: the command's
+ *   hooks wrap its action, which packages first, cmd/deploy.go), `azd package` (`prepackage`,
+ *   package, cmd/package.go).
  * - At provision time the environment is reloaded, so values a `preprovision` hook stored reach
  *   the parameters (azd >= 1.21, PRs #6063/#6064); outputs are written to the environment.
  * - Hooks run as azure.yaml states them: the `posix` variant with `sh` or the `windows` one with
@@ -23,8 +26,8 @@
  *
  * Not modelled: Azure itself (cloud.ts deploys the compiled template with the ARM evaluator of
  * test/infra/arm.ts and stands in for the deployed app with loopback servers), prompts (answers
- * are given; anything else that would prompt fails), `prepackage`/`postpackage`/`predeploy`
- * hooks and service hooks (this project has none), provision layers, `.bicepparam`, azd's
+ * are given; anything else that would prompt fails), `postpackage` and service hooks (this
+ * project has none), provision layers, `.bicepparam`, azd's
  * deployment-state cache (every provision deploys), cancelling a running step on FailFast (the
  * other chain runs to its end), the zip upload, and the Windows variants' `pwsh` on Windows
  * itself (the model runs them with pwsh on Linux).
@@ -108,6 +111,7 @@ export class AzdModel {
       for (const line of workflow) await this.command(line);
       return;
     }
+    await this.hook('prepackage');
     const offset = this.options.packageOffsetMs ?? 0;
     const provisioning = async () => {
       if (offset < 0) await delay(-offset);
@@ -120,6 +124,7 @@ export class AzdModel {
     const [provisioned, packaged] = await Promise.allSettled([provisioning(), packaging()]);
     const failures = [provisioned, packaged].filter((r) => r.status === 'rejected');
     if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;
+    await this.hook('predeploy');
     await this.deployAll((packaged as PromiseFulfilledResult<Map<string, string[]>>).value);
   }
 
@@ -173,8 +178,12 @@ export class AzdModel {
       this.ensureParameters('provision: initialize');
       return this.provisionChain();
     }
-    if (verb === 'deploy') return this.deployAll(await this.packageAll());
+    if (verb === 'deploy') {
+      await this.hook('predeploy');
+      return this.deployAll(await this.packageAll());
+    }
     if (verb === 'package') {
+      await this.hook('prepackage');
       await this.packageAll();
       return;
     }

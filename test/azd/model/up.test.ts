@@ -102,6 +102,15 @@ async function world(template: Record<string, unknown>, run: Run) {
       '/bin',
     ].join(path.delimiter),
     HOME: process.env.HOME ?? os.homedir(),
+    // How npm reaches the registry here (a proxy, its CA), as azd passes its own environment on.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          /^(NODE_EXTRA_CA_CERTS|(HTTPS?|NO)_PROXY|npm_config_(cafile|proxy|https_proxy|registry))$/i.test(
+            entry[0],
+          ) && entry[1] !== undefined,
+      ),
+    ),
     ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
     npm_config_update_notifier: 'false',
     GRAPH_ENDPOINT: graph.url,
@@ -172,6 +181,7 @@ describe.skipIf(process.platform === 'win32')(
             expect(hooks.map((s) => s.name)).toEqual([
               'hook preprovision',
               'hook postprovision',
+              'hook predeploy',
               'hook postdeploy',
             ]);
             for (const hook of hooks)
@@ -189,12 +199,20 @@ describe.skipIf(process.platform === 'win32')(
               AZURE_TENANT_ID: SUBSCRIPTION_TENANT,
             });
             expect(w.graph.assignments.map((a) => a.principalId)).toEqual([env.APIM_PRINCIPAL_ID]);
-            const postdeploy = hooks[2]!;
+            const postdeploy = hooks[3]!;
             expect(postdeploy.output).toContain('PASS apim-hides-backend-headers');
             expect(postdeploy.output).toContain('Smoke test passed');
             const files = w.cloud.deployed.get('api') ?? [];
             expect(files).toContain('package.json');
+            expect(files).toContain('functions/hello.ts');
             expect(files.filter((f) => /^(node_modules|dist|\.hooks)\//.test(f))).toEqual([]);
+            // What the remote build installs: the runtime dependencies and the build's tools only.
+            const deployed = JSON.parse(
+              fs.readFileSync(path.join(w.root, '.package', 'api', 'package.json'), 'utf8'),
+            ) as { devDependencies: Record<string, string> };
+            const tools = Object.keys(deployed.devDependencies);
+            expect(tools).toContain('typescript');
+            expect(tools.filter((t) => !/^(typescript|esbuild|@types\/.+)$/.test(t))).toEqual([]);
             if (params.switches) {
               // The user-assigned identity got the role; the network refused the direct calls.
               const identity = w.cloud.deployment?.resources.find(
