@@ -22,7 +22,7 @@ var integrationSubnetName = 'apim-outbound'
 
 // No rules of its own: the default rules allow outbound traffic to the virtual network and the
 // internet (Entra ID for the managed identity token, the Function App's public host name).
-resource networkSecurityGroup 'Microsoft.Network/networkSecurityGroups@2025-01-01' = {
+resource networkSecurityGroup 'Microsoft.Network/networkSecurityGroups@2024-10-01' = {
   name: networkSecurityGroupName
   location: location
   tags: tags
@@ -31,7 +31,7 @@ resource networkSecurityGroup 'Microsoft.Network/networkSecurityGroups@2025-01-0
   }
 }
 
-resource virtualNetwork 'Microsoft.Network/virtualNetworks@2025-01-01' = {
+resource virtualNetwork 'Microsoft.Network/virtualNetworks@2024-10-01' = {
   name: virtualNetworkName
   location: location
   tags: tags
