@@ -1,5 +1,5 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import { JwksClient, type JSONWebKey, type SigningKey } from 'jwks-rsa';
+import { JwksClient, type JSONWebKey, type SigningKey } from './libraries';
 import { AuthError } from './errors';
 
 export interface SigningKeyStoreOptions {
@@ -75,6 +75,7 @@ export class SigningKeyStore implements SigningKeyProvider {
   private readonly pending = new Map<string, Promise<KeyObject>>();
   private lastUnseenLookupAt = Number.NEGATIVE_INFINITY;
   private prefetched: { at: number; keys: JSONWebKey[] } | undefined;
+  private prefetching: Promise<void> | undefined;
   /** Why the last lookup failed for want of keys, undefined when it did not: the 503's cause. */
   private lastFailure: JwksFetchError | undefined;
 
@@ -127,19 +128,27 @@ export class SigningKeyStore implements SigningKeyProvider {
   }
 
   getKey(kid: string): Promise<KeyObject> {
+    // A lookup during the first fetch waits for it (bounded), and may then need no fetch of its own.
+    if (this.prefetching) return this.prefetching.then(() => this.getKey(kid));
     const shared = this.pending.get(kid);
     if (shared) return shared;
-    if (!this.seen.has(kid)) {
+    const unseen = !this.seen.has(kid);
+    if (unseen) {
       const wait = this.lastUnseenLookupAt + this.options.unknownKeyCooldownMs - this.now();
       if (wait > 0) return Promise.reject(this.refusal(wait));
       this.lastUnseenLookupAt = this.now();
     }
-    const lookup = this.lookUp(kid).finally(() => this.pending.delete(kid));
+    const lookup = this.lookUp(kid, unseen).finally(() => this.pending.delete(kid));
     this.pending.set(kid, lookup);
     return lookup;
   }
 
-  private async lookUp(kid: string): Promise<KeyObject> {
+  /**
+   * The failure of the last lookup is forgotten only when a lookup shows that the endpoint answered:
+   * a key not found, or a key found for an unseen `kid` (a seen one may come from jwks-rsa's cache,
+   * or from its stale fallback while the endpoint is still down).
+   */
+  private async lookUp(kid: string, unseen: boolean): Promise<KeyObject> {
     let signingKey: SigningKey;
     try {
       signingKey = await this.bounded(this.client.getSigningKey(kid));
@@ -151,7 +160,7 @@ export class SigningKeyStore implements SigningKeyProvider {
       this.lastFailure = describe(error, this.options.fetchTimeoutMs);
       throw this.refusal(this.options.unknownKeyCooldownMs);
     }
-    this.lastFailure = undefined;
+    if (unseen) this.lastFailure = undefined;
     this.seen.add(kid);
     const key = this.keyObjects.get(signingKey) ?? toRs256Key(signingKey);
     this.keyObjects.set(signingKey, key);

@@ -1,4 +1,4 @@
-import jwt from 'jsonwebtoken';
+import { jwt, type VerifyOptions } from './libraries';
 import { GUID } from '../lib/guid';
 import type { Caller } from './caller';
 import type { AuthConfig } from './config';
@@ -39,7 +39,7 @@ type Claims = Readonly<Record<string, unknown>>;
  */
 export class TokenValidator {
   /** jsonwebtoken's options; `clockTimestamp` is set on each call. */
-  private readonly verifyOptions: jwt.VerifyOptions;
+  private readonly verifyOptions: VerifyOptions;
 
   constructor(
     private readonly config: AuthConfig,
