@@ -93,7 +93,6 @@ export class SigningKeyStore implements SigningKeyProvider {
       jwksRequestsPerMinute: 10,
       timeout: this.options.fetchTimeoutMs,
       requestHeaders: { accept: 'application/json' },
-      // Stryker disable next-line ArrowFunction: without it the lookup fetches, and the tests count fetches
       getKeysInterceptor: () => Promise.resolve(this.fromPrefetch()),
     });
   }
@@ -109,7 +108,10 @@ export class SigningKeyStore implements SigningKeyProvider {
       this.prefetched = { at: this.now(), keys: [] };
       this.client.getKeys().then(
         (keys) => {
-          this.prefetched = { at: this.now(), keys: Array.isArray(keys) ? keys : [] };
+          this.prefetched = {
+            at: this.now(),
+            keys: Array.isArray(keys) ? (keys as JSONWebKey[]) : [],
+          };
           for (const { kid } of this.prefetched.keys)
             if (typeof kid === 'string') this.seen.add(kid);
         },
