@@ -31,6 +31,15 @@ export class JwksFetchError extends Error {
   override readonly name = 'JwksFetchError';
 }
 
+/**
+ * How long a key jwks-rsa returned is used without asking jwks-rsa again (at most its cache age).
+ * jwks-rsa answers even a cache hit on the next turn of the event loop (lru-memoizer 3.0.0 calls
+ * back with `setImmediate`), which costs a request more than the rest of its validation.
+ */
+const RECENT_KEY_MS = 60_000;
+/** Published keys are a handful; kept `kid`s beyond this are forgotten all at once. */
+const MAX_RECENT_KEYS = 16;
+
 /** How long the keys of the first fetch (`prefetch`) are handed to jwks-rsa instead of fetching. */
 const PREFETCH_SERVES_MS = 60_000;
 
@@ -61,7 +70,8 @@ const MIN_RSA_MODULUS_BITS = 2048;
  *   jwks-rsa keeps JWKs with `use` absent or `sig` whose import as a public key succeeds (a JWK
  *   with `d` or without `verify` in `key_ops` does not).
  * - The `KeyObject` is made once per key jwks-rsa returns (jwks-rsa hands out PEM text; parsing it
- *   costs as much as a verification).
+ *   costs as much as a verification), and used for a minute before jwks-rsa is asked again
+ *   (RECENT_KEY_MS): a key dropped from the JWKS is refused at most a minute after jwks-rsa would.
  * - The first fetch starts when the app starts (`prefetch`): it tells which `kid`s are published,
  *   so their first lookups are not held to the cooldown, and it warms what a fetch loads.
  */
@@ -73,6 +83,9 @@ export class SigningKeyStore implements SigningKeyProvider {
   /** `kid`s jwks-rsa returned a key for, or the first fetch saw published. */
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, Promise<KeyObject>>();
+  /** The key jwks-rsa last returned for each `kid`, asked for again after `recentMs`. */
+  private readonly recent = new Map<string, { key: KeyObject; until: number }>();
+  private readonly recentMs: number;
   private lastUnseenLookupAt = Number.NEGATIVE_INFINITY;
   private prefetched: { at: number; keys: JSONWebKey[] } | undefined;
   private prefetching: Promise<void> | undefined;
@@ -83,6 +96,7 @@ export class SigningKeyStore implements SigningKeyProvider {
     const { jwksUri, now, ...limits } = options;
     this.options = { ...DEFAULTS, ...withoutUndefined(limits) };
     this.now = now ?? Date.now;
+    this.recentMs = Math.min(RECENT_KEY_MS, this.options.cacheMaxAgeMs);
     this.client = new JwksClient({
       jwksUri,
       cache: true,
@@ -130,6 +144,9 @@ export class SigningKeyStore implements SigningKeyProvider {
   }
 
   getKey(kid: string): Promise<KeyObject> {
+    const recent = this.recent.get(kid);
+    // On the real clock, as jwks-rsa's cache is.
+    if (recent && Date.now() < recent.until) return Promise.resolve(recent.key);
     // A lookup during the first fetch waits for it (bounded), and may then need no fetch of its own.
     if (this.prefetching) return this.prefetching.then(() => this.getKey(kid));
     const shared = this.pending.get(kid);
@@ -167,6 +184,8 @@ export class SigningKeyStore implements SigningKeyProvider {
     const key = this.keyObjects.get(signingKey) ?? toRs256Key(signingKey);
     this.keyObjects.set(signingKey, key);
     if (key instanceof AuthError) throw key;
+    if (this.recent.size >= MAX_RECENT_KEYS) this.recent.clear();
+    this.recent.set(kid, { key, until: Date.now() + this.recentMs });
     return key;
   }
 
