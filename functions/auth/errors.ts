@@ -39,7 +39,8 @@ export interface AuthErrorOptions {
 
 /**
  * A refused request. `message` is safe to show to the client: it never contains the token or the
- * expected issuer, audience or caller values. Library errors are kept as `cause`, for debugging only.
+ * expected issuer, audience or caller values. Library errors are not passed on: jsonwebtoken's are
+ * dropped, and jwks-rsa's become the app's own `JwksFetchError`, the `cause` of a 503.
  */
 export class AuthError extends Error {
   override readonly name = 'AuthError';

@@ -26,9 +26,6 @@ export const MAX_KID_LENGTH = 256;
 export interface CompactJws {
   readonly kid: string;
   readonly payload: Readonly<Record<string, unknown>>;
-  /** `BASE64URL(header) '.' BASE64URL(payload)`, the bytes the signature covers (ASCII). */
-  readonly signingInput: Buffer;
-  readonly signature: Buffer;
 }
 
 const malformed = (message: string, claim?: string): AuthError =>
@@ -61,8 +58,10 @@ function jsonObject(bytes: Buffer, what: 'header' | 'payload'): Record<string, u
 }
 
 /**
- * Reads and checks the whole token before any key lookup, so that a token that could never verify
- * costs no JWKS fetch. The signature itself is verified by the caller, with the key `kid` names.
+ * Reads and checks the whole token before any key lookup and before jsonwebtoken reads it, so
+ * that a token that could never verify costs no JWKS fetch, and jsonwebtoken only sees tokens in
+ * the one form it and Microsoft.IdentityModel read alike (it decodes the header as `binary`, and
+ * parses a payload that is a JSON string a second time). The signature is verified by jsonwebtoken.
  */
 export function readCompactJws(token: string): CompactJws {
   const first = token.indexOf('.');
@@ -90,15 +89,10 @@ export function readCompactJws(token: string): CompactJws {
       claim: 'kid',
     });
   }
-  const signature = decodeSegment(token.slice(second + 1));
-  if (!signature) throw malformed('The token signature is missing or not canonical base64url.');
+  if (!decodeSegment(token.slice(second + 1))) {
+    throw malformed('The token signature is missing or not canonical base64url.');
+  }
   const payloadBytes = decodeSegment(token.slice(first + 1, second));
   if (!payloadBytes) throw malformed('The token payload is not canonical base64url.');
-  return {
-    kid,
-    payload: jsonObject(payloadBytes, 'payload'),
-    // Canonical base64url, so ASCII: its UTF-8 bytes are its characters.
-    signingInput: Buffer.from(token.slice(0, second)),
-    signature,
-  };
+  return { kid, payload: jsonObject(payloadBytes, 'payload') };
 }

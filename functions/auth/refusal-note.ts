@@ -1,42 +1,27 @@
-import type { AuthError, AuthErrorCode } from './errors';
-import { JwksFetchError } from './jwks-fetch';
+import type { AuthError } from './errors';
+import { JwksFetchError } from './signing-keys';
 
 /**
  * The log line of a refused request: written once per refusal at warning level by the auth layer
- * (functions/auth/middleware.ts), and read back by the local host (scripts/local/host/server.ts),
+ * (functions/auth/middleware.ts), and read back by the local host (scripts/local/host/refusal-note.ts),
  * which folds it into its one line per request. In Azure it is the function's own log line
  * (Application Insights traces), next to the host's line for the invocation.
  *
  *     Request refused: <code> (invocation <id>)
  *     Request refused: signing_keys_unavailable (invocation <id>): <why>
  *
- * `<why>` says why the signing keys were unavailable: a timeout, the HTTP status, a body that is
- * too large, not JSON or holds no usable key, or a socket error code. It is written by this app's
- * own code (`JwksFetchError`), never copied from the token or the JWKS body. Other refusals carry
- * no detail: their code says it all, and anything more could echo the token.
+ * `<why>` says why the signing keys were unavailable: a timeout, an HTTP error, a body that is
+ * not JSON or holds no usable key, or a socket error code. It is written by this app's own code
+ * (`JwksFetchError`), never copied from the token or the JWKS body. Other refusals carry no detail:
+ * their code says it all, and anything more could echo the token.
  */
-export interface RefusalNote {
-  readonly code: AuthErrorCode;
-  readonly invocationId: string;
-  readonly why?: string;
-}
-
 const PREFIX = 'Request refused: ';
-const NOTE = /^Request refused: ([a-z][a-z0-9_]{0,63}) \(invocation ([^()\s]{1,128})\)(?:: (.+))?$/;
 const MAX_WHY_LENGTH = 200;
 
 export function formatRefusalNote(error: AuthError, invocationId: string): string {
   const note = `${PREFIX}${error.code} (invocation ${invocationId})`;
   const why = whyUnavailable(error);
   return why === undefined ? note : `${note}: ${why}`;
-}
-
-/** The note in `line`, when `line` is one, else undefined. */
-export function parseRefusalNote(line: string): RefusalNote | undefined {
-  const match = NOTE.exec(line);
-  if (!match) return undefined;
-  const [, code, invocationId, why] = match;
-  return { code: code as AuthErrorCode, invocationId: invocationId!, why };
 }
 
 function whyUnavailable(error: AuthError): string | undefined {

@@ -1,211 +1,258 @@
-import { createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
-import { ensureError } from '../lib/errors';
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { JwksClient, type JSONWebKey, type SigningKey } from './libraries';
 import { AuthError } from './errors';
-import { fetchJwks, JwksFetchError } from './jwks-fetch';
 
 export interface SigningKeyStoreOptions {
   /** Where the signing keys are published (JWKS). */
   jwksUri: string;
-  /** Upper bound for one JWKS fetch, body included. */
+  /** Upper bound for one lookup that fetches the JWKS; jwks-rsa's socket timeout is the same. */
   fetchTimeoutMs?: number;
-  /** Upper bound for the JWKS body. */
-  maxResponseBytes?: number;
-  /** Keys older than this are refetched in the background (Microsoft rotates keys; refetch at least daily). */
-  refreshIntervalMs?: number;
-  /** After a successful fetch, an unknown `kid` triggers no new fetch for this long. */
+  /** A key jwks-rsa fetched is served from its cache for this long, then fetched again. */
+  cacheMaxAgeMs?: number;
+  /** After `cacheMaxAgeMs`, while the JWKS endpoint fails, the last key fetched is served this much longer. */
+  cacheMaxAgeFallbackMs?: number;
+  /** After a lookup of a `kid` not seen yet, no lookup of another unseen `kid` for this long. */
   unknownKeyCooldownMs?: number;
-  /** After a failed fetch, no new fetch for this long; requests get 503 with Retry-After meanwhile. */
-  failureCooldownMs?: number;
   now?: () => number;
 }
 
 /** Anything that resolves a `kid` to a public key; the validator depends on this only. */
 export interface SigningKeyProvider {
-  /** The key published under `kid`, fetching the key set when `kid` is not known yet. */
+  /** The RS256 key published under `kid`; throws an `AuthError` when there is none or it cannot be fetched. */
   getKey(kid: string): Promise<KeyObject>;
-  /**
-   * The key published under `kid` now, without waiting (undefined when there is none): what a
-   * cache hit checks. The same `KeyObject` is returned as long as the published key is unchanged.
-   */
-  currentKey(kid: string): KeyObject | undefined;
-  /** Registers a listener called with the new key set after each refresh that changed it. */
-  onKeysChanged?(listener: (keys: ReadonlyMap<string, KeyObject>) => void): void;
 }
+
+/**
+ * Why the JWKS could not be used. Its message is written by this app for the log (the refusal note
+ * of a 503, functions/auth/refusal-note.ts): it names the cause (a timeout, an HTTP error, a body
+ * that is not JSON or holds no signing key, a socket error code) and never holds the body itself.
+ */
+export class JwksFetchError extends Error {
+  override readonly name = 'JwksFetchError';
+}
+
+/**
+ * How long a key jwks-rsa returned is used without asking jwks-rsa again (at most its cache age).
+ * jwks-rsa answers even a cache hit on the next turn of the event loop (lru-memoizer 3.0.0 calls
+ * back with `setImmediate`), which costs a request more than the rest of its validation.
+ */
+const RECENT_KEY_MS = 60_000;
+/** Published keys are a handful; kept `kid`s beyond this are forgotten all at once. */
+const MAX_RECENT_KEYS = 16;
+
+/** How long the keys of the first fetch (`prefetch`) are handed to jwks-rsa instead of fetching. */
+const PREFETCH_SERVES_MS = 60_000;
 
 const DEFAULTS = {
   fetchTimeoutMs: 5_000,
-  maxResponseBytes: 256 * 1024,
-  refreshIntervalMs: 6 * 60 * 60 * 1000,
+  cacheMaxAgeMs: 6 * 60 * 60 * 1000,
+  cacheMaxAgeFallbackMs: 18 * 60 * 60 * 1000,
   unknownKeyCooldownMs: 10_000,
-  failureCooldownMs: 5_000,
 };
 
+/** Microsoft.IdentityModel's minimum for RSA keys; jsonwebtoken checks key sizes only when signing. */
 const MIN_RSA_MODULUS_BITS = 2048;
 
 /**
- * The signing keys of one issuer, fetched from its JWKS and kept as parsed `KeyObject`s.
+ * The signing keys of one issuer: jwks-rsa fetches the JWKS and caches each key by `kid`; this
+ * class adds what jwks-rsa leaves to its user (REFERENCE: jwks-rsa 4.1.0 src/wrappers/*.js):
  *
- * - Keys are cached by `kid` and parsed once (parsing a PEM per request costs most of a verify).
- * - All concurrent lookups share one fetch; each fetch is bounded by `fetchTimeoutMs`.
- * - An unknown `kid` triggers at most one fetch, and fetches for unknown `kid`s are spaced by
+ * - jwks-rsa's options: `cache` (a key is fetched again after `cacheMaxAgeMs`, 6 hours),
+ *   `cacheMaxAgeFallback` (while the endpoint fails, a known key is served until 24 hours after it
+ *   was last fetched: an outage of at least 18 hours is bridged), `rateLimit` (10 fetches a
+ *   minute) and `timeout`.
+ * - Every lookup is bounded by `fetchTimeoutMs`: jwks-rsa's timeout is a socket idle timeout (a
+ *   body that trickles never ends it) and its rate limiter can queue a lookup rather than refuse it.
+ * - A `kid` not seen yet costs a fetch (jwks-rsa's cache misses), so such lookups are spaced by
  *   `unknownKeyCooldownMs`: a flood of tokens with random `kid`s costs one fetch, not one each.
- * - Stale keys are refreshed in the background; while a refresh fails, known keys keep working.
- * - A key that is published unchanged keeps its `KeyObject` across refreshes; listeners hear of
- *   every refresh that drops, adds or replaces a key (the cache of verified tokens evicts then).
- * - Keys are imported with Node's own JWK support; the first fetch can start when the app starts
- *   (`prefetch`), so that the first request does not wait for it.
+ *   Concurrent lookups of the same `kid` share one.
+ * - The key must be RSA of at least 2048 bits, published for RS256 (`alg` absent or RS256).
+ *   jwks-rsa keeps JWKs with `use` absent or `sig` whose import as a public key succeeds (a JWK
+ *   with `d` or without `verify` in `key_ops` does not).
+ * - The `KeyObject` is made once per key jwks-rsa returns (jwks-rsa hands out PEM text; parsing it
+ *   costs as much as a verification), and used for a minute before jwks-rsa is asked again
+ *   (RECENT_KEY_MS): a key dropped from the JWKS is refused at most a minute after jwks-rsa would.
+ * - The first fetch starts when the app starts (`prefetch`): it tells which `kid`s are published,
+ *   so their first lookups are not held to the cooldown, and it warms what a fetch loads.
  */
 export class SigningKeyStore implements SigningKeyProvider {
-  private readonly options: Required<Omit<SigningKeyStoreOptions, 'jwksUri' | 'now'>>;
+  private readonly options: typeof DEFAULTS;
   private readonly now: () => number;
-  private readonly jwksUri: string;
-  private readonly listeners: ((keys: ReadonlyMap<string, KeyObject>) => void)[] = [];
-  private keys = new Map<string, KeyObject>();
-  private inFlight: Promise<void> | undefined;
-  private lastAttemptAt = Number.NEGATIVE_INFINITY;
-  private lastSuccessAt = Number.NEGATIVE_INFINITY;
-  /**
-   * Why the last attempt failed, undefined when it succeeded (or none was made): it is the `cause`
-   * of the 503, which the refusal note logs.
-   */
-  private lastFailure: Error | undefined;
+  private readonly client: JwksClient;
+  private readonly keyObjects = new WeakMap<SigningKey, KeyObject | AuthError>();
+  /** `kid`s jwks-rsa returned a key for, or the first fetch saw published. */
+  private readonly seen = new Set<string>();
+  private readonly pending = new Map<string, Promise<KeyObject>>();
+  /** The key jwks-rsa last returned for each `kid`, asked for again after `recentMs`. */
+  private readonly recent = new Map<string, { key: KeyObject; until: number }>();
+  private readonly recentMs: number;
+  private lastUnseenLookupAt = Number.NEGATIVE_INFINITY;
+  private prefetched: { at: number; keys: JSONWebKey[] } | undefined;
+  private prefetching: Promise<void> | undefined;
+  /** Why the last lookup failed for want of keys, undefined when it did not: the 503's cause. */
+  private lastFailure: JwksFetchError | undefined;
 
   constructor(options: SigningKeyStoreOptions) {
-    const { jwksUri: _uri, now, ...limits } = options;
+    const { jwksUri, now, ...limits } = options;
     this.options = { ...DEFAULTS, ...withoutUndefined(limits) };
     this.now = now ?? Date.now;
-    this.jwksUri = options.jwksUri;
+    this.recentMs = Math.min(RECENT_KEY_MS, this.options.cacheMaxAgeMs);
+    this.client = new JwksClient({
+      jwksUri,
+      cache: true,
+      cacheMaxEntries: 16,
+      cacheMaxAge: this.options.cacheMaxAgeMs,
+      cacheMaxAgeFallback: this.options.cacheMaxAgeFallbackMs,
+      rateLimit: true,
+      jwksRequestsPerMinute: 10,
+      timeout: this.options.fetchTimeoutMs,
+      requestHeaders: { accept: 'application/json' },
+      getKeysInterceptor: () => Promise.resolve(this.fromPrefetch()),
+    });
   }
 
   /**
-   * Starts the first fetch in the background, within the same rules as any other fetch: right
-   * after the current task (the app's loading) ends, so that loading does not wait for it.
+   * Starts the first fetch in the background, right after the current task (the app's loading)
+   * ends, so that loading does not wait for it.
    */
   prefetch(): void {
     setImmediate(() => {
-      if (this.keys.size === 0 && this.mayFetch()) void this.refresh().catch(() => undefined);
+      // A lookup that came first fetched already.
+      if (this.lastUnseenLookupAt !== Number.NEGATIVE_INFINITY || this.prefetched) return;
+      this.prefetched = { at: this.now(), keys: [] };
+      this.client.getKeys().then(
+        (keys) => {
+          this.prefetched = {
+            at: this.now(),
+            keys: Array.isArray(keys) ? (keys as JSONWebKey[]) : [],
+          };
+          for (const { kid } of this.prefetched.keys)
+            if (typeof kid === 'string') this.seen.add(kid);
+        },
+        () => undefined,
+      );
     });
-  }
-
-  onKeysChanged(listener: (keys: ReadonlyMap<string, KeyObject>) => void): void {
-    this.listeners.push(listener);
-  }
-
-  currentKey(kid: string): KeyObject | undefined {
-    this.keepFresh();
-    return this.keys.get(kid);
-  }
-
-  async getKey(kid: string): Promise<KeyObject> {
-    const known = this.currentKey(kid);
-    if (known) return known;
-
-    // Wait for the fetch in flight, or start one when the cooldown allows.
-    if (this.inFlight || this.mayFetch()) await this.refresh().catch(() => undefined);
-
-    const key = this.keys.get(kid);
-    if (key) return key;
-    if (this.lastFailure) {
-      throw new AuthError('signing_keys_unavailable', 'The signing keys could not be fetched.', {
-        retryAfterSeconds: this.retryAfterSeconds(),
-        cause: this.lastFailure,
-      });
-    }
-    throw new AuthError('unknown_signing_key', 'The token is signed with an unknown key.');
-  }
-
-  /** Keys older than the refresh interval are refetched in the background; lookups do not wait. */
-  private keepFresh(): void {
-    if (this.now() - this.lastSuccessAt > this.options.refreshIntervalMs && this.mayFetch()) {
-      void this.refresh().catch(() => undefined);
-    }
   }
 
   /**
-   * Whether the cooldown since the last attempt has passed. A fetch in flight needs no check of its
-   * own: `refresh` hands it to every caller rather than starting another.
+   * What jwks-rsa is given instead of fetching, when its cache misses: the keys of the first fetch,
+   * for PREFETCH_SERVES_MS after it, so that the first lookups do not fetch them again.
    */
-  private mayFetch(): boolean {
-    const cooldown = this.lastFailure
-      ? this.options.failureCooldownMs
-      : this.options.unknownKeyCooldownMs;
-    return this.now() - this.lastAttemptAt >= cooldown;
+  private fromPrefetch(): JSONWebKey[] {
+    const { prefetched } = this;
+    return prefetched && this.now() - prefetched.at < PREFETCH_SERVES_MS ? prefetched.keys : [];
   }
 
-  private retryAfterSeconds(): number {
-    const wait = this.lastAttemptAt + this.options.failureCooldownMs - this.now();
-    return Math.max(1, Math.ceil(wait / 1000));
-  }
-
-  private refresh(): Promise<void> {
-    this.inFlight ??= this.fetchKeys().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
-  }
-
-  private async fetchKeys(): Promise<void> {
-    this.lastAttemptAt = this.now();
-    try {
-      const jwks = await fetchJwks(
-        this.jwksUri,
-        this.options.fetchTimeoutMs,
-        this.options.maxResponseBytes,
-      );
-      const keys = new Map<string, KeyObject>();
-      for (const jwk of jwks.keys) {
-        const found = toRsaKey(jwk);
-        if (!found) continue;
-        const previous = this.keys.get(found.kid);
-        keys.set(found.kid, previous?.equals(found.key) ? previous : found.key);
-      }
-      if (keys.size === 0) {
-        throw new JwksFetchError(
-          `the JWKS holds no usable signing key (of ${jwks.keys.length}: RSA, RS256, ${MIN_RSA_MODULUS_BITS} bits or more)`,
-        );
-      }
-      const changed =
-        keys.size !== this.keys.size || [...keys].some(([kid, key]) => this.keys.get(kid) !== key);
-      this.keys = keys;
-      this.lastSuccessAt = this.now();
-      this.lastFailure = undefined;
-      if (changed) for (const listener of this.listeners) listener(keys);
-    } catch (error) {
-      this.lastFailure = ensureError(error);
-      throw this.lastFailure;
+  getKey(kid: string): Promise<KeyObject> {
+    const recent = this.recent.get(kid);
+    // On the real clock, as jwks-rsa's cache is.
+    if (recent && Date.now() < recent.until) return Promise.resolve(recent.key);
+    // A lookup during the first fetch waits for it (bounded), and may then need no fetch of its own.
+    if (this.prefetching) return this.prefetching.then(() => this.getKey(kid));
+    const shared = this.pending.get(kid);
+    if (shared) return shared;
+    const unseen = !this.seen.has(kid);
+    if (unseen) {
+      const wait = this.lastUnseenLookupAt + this.options.unknownKeyCooldownMs - this.now();
+      if (wait > 0) return Promise.reject(this.refusal(wait));
+      this.lastUnseenLookupAt = this.now();
     }
+    const lookup = this.lookUp(kid, unseen).finally(() => this.pending.delete(kid));
+    this.pending.set(kid, lookup);
+    return lookup;
+  }
+
+  /**
+   * The failure of the last lookup is forgotten only when a lookup shows that the endpoint answered:
+   * a key not found, or a key found for an unseen `kid` (a seen one may come from jwks-rsa's cache,
+   * or from its stale fallback while the endpoint is still down).
+   */
+  private async lookUp(kid: string, unseen: boolean): Promise<KeyObject> {
+    let signingKey: SigningKey;
+    try {
+      signingKey = await this.bounded(this.client.getSigningKey(kid));
+    } catch (error) {
+      if (error instanceof Error && error.name === 'SigningKeyNotFoundError') {
+        this.lastFailure = undefined;
+        throw unknownKey();
+      }
+      this.lastFailure = describe(error, this.options.fetchTimeoutMs);
+      throw this.refusal(this.options.unknownKeyCooldownMs);
+    }
+    if (unseen) this.lastFailure = undefined;
+    this.seen.add(kid);
+    const key = this.keyObjects.get(signingKey) ?? toRs256Key(signingKey);
+    this.keyObjects.set(signingKey, key);
+    if (key instanceof AuthError) throw key;
+    if (this.recent.size >= MAX_RECENT_KEYS) this.recent.clear();
+    this.recent.set(kid, { key, until: Date.now() + this.recentMs });
+    return key;
+  }
+
+  /** Resolves or rejects as `lookup` does, but within `fetchTimeoutMs`. */
+  private bounded<T>(lookup: Promise<T>): Promise<T> {
+    const ms = this.options.fetchTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new JwksFetchError(`the JWKS endpoint did not answer within ${ms} ms`));
+      }, ms);
+    });
+    return Promise.race([lookup, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /** A lookup not made or failed: 503 while the keys cannot be fetched, else an unknown key. */
+  private refusal(waitMs: number): AuthError {
+    if (!this.lastFailure) return unknownKey();
+    return new AuthError('signing_keys_unavailable', 'The signing keys could not be fetched.', {
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+      cause: this.lastFailure,
+    });
   }
 }
 
-/**
- * A JWKS entry as an RS256 verification key, or undefined when it is not one. The entries kept
- * are those jwks-rsa and WebCrypto would import as public RSA signature keys (RFC 7517 section 4:
- * `use` absent or `sig`, `key_ops` absent or with `verify`, no private member `d`), and of those,
- * keys with a `kid`, no `alg` other than RS256 and a modulus of at least 2048 bits (Microsoft.
- * IdentityModel's minimum for RSA).
- */
-function toRsaKey(jwk: unknown): { kid: string; key: KeyObject } | undefined {
-  // Of the values JSON has, null is the one that cannot be destructured; a number, a string or an
-  // array gives `kty` undefined, refused on the next line.
-  if (jwk === null) return undefined;
-  const { kty, use, alg, kid, d, key_ops: ops } = jwk as Record<string, unknown>;
-  // Stryker disable next-line ConditionalExpression: an EC or OKP key has no modulus, refused below.
-  if (kty !== 'RSA') return undefined;
-  if ((use !== undefined && use !== 'sig') || d !== undefined) return undefined;
-  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return undefined;
-  if ((alg !== undefined && alg !== 'RS256') || typeof kid !== 'string' || kid === '') {
-    return undefined;
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-  } catch {
-    return undefined;
-  }
-  // A JWK with `kty: "RSA"` always imports as an `rsa` key, which Node gives its details.
+const unknownKey = (): AuthError =>
+  new AuthError('unknown_signing_key', 'The token is signed with an unknown key.');
+
+/** The key as an RS256 verification key, or the refusal of a token that names it. */
+function toRs256Key(signingKey: SigningKey): KeyObject | AuthError {
+  const key = createPublicKey(signingKey.getPublicKey());
+  const rsa = key.asymmetricKeyType === 'rsa';
   // Stryker disable next-line OptionalChaining: Node sets asymmetricKeyDetails on every RSA key.
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return bits >= MIN_RSA_MODULUS_BITS ? { kid, key } : undefined;
+  const forRs256 = signingKey.alg === undefined || signingKey.alg === 'RS256';
+  return rsa && bits >= MIN_RSA_MODULUS_BITS && forRs256 ? key : unknownKey();
+}
+
+/**
+ * jwks-rsa's failure in words of this app's own: its errors carry the HTTP status text, the
+ * parser's or the socket's message, which are not written for this log.
+ */
+function describe(error: unknown, timeoutMs: number): JwksFetchError {
+  if (error instanceof JwksFetchError) return error;
+  const failure = error as Partial<NodeJS.ErrnoException> & { isEndpointUnavailable?: boolean };
+  switch (failure.name) {
+    case 'JwksRateLimitError':
+      return new JwksFetchError('too many JWKS requests (jwks-rsa rate limit)');
+    case 'SyntaxError':
+      return new JwksFetchError('the JWKS response is not JSON');
+    case 'JwksError':
+      return new JwksFetchError(
+        failure.isEndpointUnavailable
+          ? `the JWKS endpoint answered an HTTP error (${failure.message ?? ''})`
+          : 'the JWKS holds no usable signing key',
+      );
+  }
+  if (failure.code === 'ECONNRESET') {
+    // jwks-rsa ends a request whose socket is idle for its timeout this way, as a reset would.
+    return new JwksFetchError(
+      `the JWKS endpoint closed the connection or was silent for ${timeoutMs} ms (ECONNRESET)`,
+    );
+  }
+  if (failure.code) {
+    return new JwksFetchError(`the JWKS endpoint could not be reached (${failure.code})`);
+  }
+  return new JwksFetchError('the JWKS response could not be read');
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

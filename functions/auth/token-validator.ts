@@ -1,11 +1,10 @@
-import { KeyObject, verify } from 'node:crypto';
+import { jwt, type VerifyOptions } from './libraries';
 import { GUID } from '../lib/guid';
 import type { Caller } from './caller';
 import type { AuthConfig } from './config';
 import { AuthError } from './errors';
 import { readCompactJws } from './jws';
 import type { SigningKeyProvider } from './signing-keys';
-import { VerifiedToken, VerifiedTokenCache } from './verified-tokens';
 
 export { MAX_KID_LENGTH } from './jws';
 
@@ -17,73 +16,60 @@ const MAX_EPOCH_SECONDS = 8.64e12;
 type Claims = Readonly<Record<string, unknown>>;
 
 /**
- * Validates Entra ID access tokens issued to an allowed caller (API Management's managed identity):
- * the compact form (jws.ts), the RS256 signature by `kid`, lifetime, issuer, audience, tenant,
- * object id, client id and app role. Both v1 and v2 token shapes are understood. A token that
- * passed every check is kept in a bounded cache (verified-tokens.ts), so that the token API
- * Management reuses for hours costs a lookup and a clock check instead of an RSA verification.
+ * Validates Entra ID access tokens issued to an allowed caller (API Management's managed identity).
+ * Both v1 and v2 token shapes are understood. Who checks what, in the order the checks run (the
+ * same table is in docs/token-validation.md):
+ *
+ * | check                                                                 | by           |
+ * | --------------------------------------------------------------------- | ------------ |
+ * | `Authorization: Bearer`, one token, at most 8 KiB                     | this app     |
+ * | three segments, canonical base64url, UTF-8, JSON objects (jws.ts)     | this app     |
+ * | `alg` RS256, no `crit`, `kid` present and at most 256 characters      | this app     |
+ * | `nbf`/`exp`/`iat` numbers, `exp` present, `nbf` not after `exp`       | this app     |
+ * | fetch and cache the JWKS, key by `kid`, rate limit, stale fallback    | jwks-rsa     |
+ * | unknown `kid`s spaced by a cooldown, every lookup bounded in time     | this app     |
+ * | key is RSA, at least 2048 bits, published for RS256 (signing-keys.ts) | this app     |
+ * | RS256 signature (`algorithms: ['RS256']`)                             | jsonwebtoken |
+ * | `nbf` and `exp` against the clock, with the configured skew           | jsonwebtoken |
+ * | `aud` one of the audiences, `iss` one of the issuers                  | jsonwebtoken |
+ * | `ver`, `tid`, no delegated token, `oid`, `azp`/`appid`, `roles`       | this app     |
+ *
+ * jsonwebtoken's errors name the expected audience and issuer: they are replaced by this app's own
+ * `AuthError` and not kept, so that neither a response nor a log line can carry them.
  */
 export class TokenValidator {
-  private readonly cache = new VerifiedTokenCache();
+  /** jsonwebtoken's options; `clockTimestamp` is set on each call. */
+  private readonly verifyOptions: VerifyOptions;
 
   constructor(
     private readonly config: AuthConfig,
     private readonly keys: SigningKeyProvider,
     private readonly now: () => number = Date.now,
   ) {
-    keys.onKeysChanged?.((current) => this.cache.retainSignedBy(current));
+    // Both lists hold at least one entry (config.ts refuses an empty setting).
+    this.verifyOptions = {
+      algorithms: ['RS256'],
+      audience: config.audiences as [string, ...string[]],
+      issuer: config.issuers as [string, ...string[]],
+      clockTolerance: config.clockSkewSeconds,
+    };
   }
 
   /** Returns the verified caller, or throws an `AuthError` saying why not. */
   async validate(authorization: string | null | undefined): Promise<Caller> {
     const token = bearerToken(authorization);
-    const cached = this.cache.get(token);
-    if (cached) {
-      if (this.keys.currentKey(cached.kid) === cached.key) {
-        try {
-          checkLifetime(cached.notBefore, cached.expires, this.nowSeconds(), this.config);
-        } catch (error) {
-          this.cache.delete(token);
-          throw error;
-        }
-        return copyOf(cached.caller);
-      }
-      // Its key was replaced without an announcement: forget it, as the announcement would have.
-      this.cache.delete(token);
-    }
-
-    const jws = readCompactJws(token);
-    const key = await this.keys.getKey(jws.kid);
-    if (!verifies(jws.signingInput, key, jws.signature)) {
-      throw new AuthError('invalid_signature', 'The token signature is invalid.');
-    }
-    const claims = jws.payload;
-    const { notBefore, expires } = timeClaims(claims);
-    checkLifetime(notBefore, expires, this.nowSeconds(), this.config);
-    this.checkAudienceAndIssuer(claims);
-    const caller = this.authorize(claims, expires);
-    const entry: VerifiedToken = { caller, kid: jws.kid, key, notBefore, expires };
-    this.cache.set(token, entry);
-    return copyOf(caller);
-  }
-
-  private nowSeconds(): number {
-    return Math.floor(this.now() / 1000);
-  }
-
-  private checkAudienceAndIssuer(claims: Claims): void {
-    // `includes` compares with ===, so a claim value that is not a string matches nothing.
-    const audiences: readonly unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    const accepted: readonly unknown[] = this.config.audiences;
-    if (!audiences.some((aud) => accepted.includes(aud))) {
-      throw new AuthError('invalid_audience', 'The token audience is not accepted.', {
-        claim: 'aud',
+    const { kid, payload } = readCompactJws(token);
+    const expires = checkTimeClaims(payload);
+    const key = await this.keys.getKey(kid);
+    try {
+      jwt.verify(token, key, {
+        ...this.verifyOptions,
+        clockTimestamp: Math.floor(this.now() / 1000),
       });
+    } catch (error) {
+      throw fromLibrary(error);
     }
-    const issuers: readonly unknown[] = this.config.issuers;
-    if (!issuers.includes(claims.iss)) {
-      throw new AuthError('invalid_issuer', 'The token issuer is not accepted.', { claim: 'iss' });
-    }
+    return this.authorize(payload, expires);
   }
 
   private authorize(claims: Claims, expires: number): Caller {
@@ -135,39 +121,24 @@ export class TokenValidator {
         claim: 'roles',
       });
     }
-    return Object.freeze({
+    return {
       objectId,
       clientId,
       tenantId: config.tenantId,
       issuer: claims.iss as string,
       tokenVersion: version,
-      roles: Object.freeze(roles),
+      roles,
       expiresAt: new Date(expires * 1000),
-    });
+    };
   }
-}
-
-/** A caller of its own for each request: a handler that changes it changes nothing else. */
-function copyOf(caller: Caller): Caller {
-  return { ...caller, expiresAt: new Date(caller.expiresAt.getTime()) };
-}
-
-function verifies(signingInput: Buffer, key: KeyObject, signature: Buffer): boolean {
-  let valid = false;
-  try {
-    // RS256 is RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3), Node's default RSA padding.
-    valid = verify('sha256', signingInput, key, signature);
-  } catch {
-    // A key that cannot verify RS256 (one that is not RSA): the signature stays invalid.
-  }
-  return valid;
 }
 
 /**
  * `nbf`, `exp` and `iat` are NumericDates (RFC 7519 section 2) when present; `exp` is required and
- * must fit a date; `nbf` may not be after `exp` (Microsoft.IdentityModel refuses that too, IDX12401).
+ * must fit a date (jsonwebtoken checks `exp` only when present); `nbf` may not be after `exp`
+ * (Microsoft.IdentityModel refuses that too, IDX12401). Returns `exp`.
  */
-function timeClaims(claims: Claims): { notBefore: number; expires: number } {
+function checkTimeClaims(claims: Claims): number {
   for (const claim of ['nbf', 'exp', 'iat'] as const) {
     const value = claims[claim];
     // Number.isFinite is false for anything that is not a number (it does not convert).
@@ -177,41 +148,49 @@ function timeClaims(claims: Claims): { notBefore: number; expires: number } {
       });
     }
   }
-  // Finite numbers when present (checked above); a token without nbf is valid from any time.
   const expires = claims.exp as number | undefined;
   if (expires === undefined || Math.abs(expires) > MAX_EPOCH_SECONDS) {
     throw new AuthError('missing_claim', 'The token has no usable expiry (exp).', { claim: 'exp' });
   }
-  const notBefore = (claims.nbf as number | undefined) ?? -Infinity;
-  if (notBefore > expires) {
+  if ((claims.nbf as number | undefined)! > expires) {
     throw new AuthError('malformed_token', 'The token is not valid before it expires.', {
       claim: 'nbf',
     });
   }
-  return { notBefore, expires };
+  return expires;
 }
 
-/** `nbf` and `exp` against the clock, with the configured skew either way. */
-function checkLifetime(
-  notBefore: number,
-  expires: number,
-  nowSeconds: number,
-  config: AuthConfig,
-): void {
-  const skew = config.clockSkewSeconds;
-  if (notBefore > nowSeconds + skew) {
-    throw new AuthError('token_not_yet_valid', 'The token is not valid yet.', { claim: 'nbf' });
+/**
+ * jsonwebtoken's refusal as this app's own. By the time jsonwebtoken runs, the form, the header
+ * and the time claims' types were checked here, so what is left for it to refuse is the lifetime
+ * against the clock, the audience, the issuer (jsonwebtoken 9.0.3 verify.js), and the signature:
+ * a wrong one, or a key that cannot verify RS256 (jsonwebtoken refuses an RS256 token with a key
+ * that is not RSA before it verifies).
+ */
+function fromLibrary(error: unknown): AuthError {
+  if (error instanceof jwt.TokenExpiredError) {
+    return new AuthError('token_expired', 'The token has expired.', { claim: 'exp' });
   }
-  if (nowSeconds >= expires + skew) {
-    throw new AuthError('token_expired', 'The token has expired.', { claim: 'exp' });
+  if (error instanceof jwt.NotBeforeError) {
+    return new AuthError('token_not_yet_valid', 'The token is not valid yet.', { claim: 'nbf' });
   }
+  const message = (error as Error).message;
+  if (message.startsWith('jwt audience invalid')) {
+    return new AuthError('invalid_audience', 'The token audience is not accepted.', {
+      claim: 'aud',
+    });
+  }
+  if (message.startsWith('jwt issuer invalid')) {
+    return new AuthError('invalid_issuer', 'The token issuer is not accepted.', { claim: 'iss' });
+  }
+  return new AuthError('invalid_signature', 'The token signature is invalid.');
 }
 
 /**
  * Extracts the credential of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1): the
  * scheme in any case, one or more spaces, then one token. What follows the spaces is the token as
  * sent; anything in it that is not base64url (white space, a comma, a second token) fails the
- * strict reading in jws.ts, and a cache lookup on it finds nothing.
+ * strict reading in jws.ts.
  */
 export function bearerToken(authorization: string | null | undefined): string {
   if (!authorization) {

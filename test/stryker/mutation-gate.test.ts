@@ -65,8 +65,9 @@ describe('shortfalls', () => {
 
   it('names the total when it is under the overall floor', () => {
     // The token check files at 100 %, one other file pulling the total to 20 of 22 (90.9 %).
+    const perFile = 18 / Object.keys(FILE_FLOORS).length;
     const short = shortfalls(
-      report({ Killed: 6 }, { 'functions/auth/config.ts': { Killed: 2, Survived: 2 } }),
+      report({ Killed: perFile }, { 'functions/auth/config.ts': { Killed: 2, Survived: 2 } }),
       ROOT,
     );
     expect(short).toEqual([`all files: 90.91 < ${OVERALL_FLOOR}`]);

@@ -126,14 +126,10 @@ export function rawToken(header: unknown, claims: unknown, signature = ''): stri
   return `${b64(header)}.${b64(claims)}.${signature}`;
 }
 
-/**
- * A key provider over a set of keys the test controls: unknown kids are refused like the real
- * store does, and `publish` replaces the set and tells listeners, like a JWKS refresh.
- */
+/** A key provider over a set of keys the test controls: unknown kids are refused like the real store does. */
 export class StaticKeys implements SigningKeyProvider {
   lookups = 0;
-  private readonly listeners: ((keys: ReadonlyMap<string, KeyObject>) => void)[] = [];
-  private current: Map<string, KeyObject>;
+  private readonly current: Map<string, KeyObject>;
 
   constructor(keys: TestKey[]) {
     this.current = new Map(keys.map((k) => [k.kid, k.publicKey]));
@@ -144,25 +140,6 @@ export class StaticKeys implements SigningKeyProvider {
     const key = this.current.get(kid);
     if (!key) return Promise.reject(new AuthError('unknown_signing_key', 'unknown'));
     return Promise.resolve(key);
-  }
-
-  currentKey(kid: string): KeyObject | undefined {
-    return this.current.get(kid);
-  }
-
-  onKeysChanged(listener: (keys: ReadonlyMap<string, KeyObject>) => void): void {
-    this.listeners.push(listener);
-  }
-
-  /** Publishes a new key set, keeping the KeyObject of a key published unchanged, as the store does. */
-  publish(keys: TestKey[], options: { notify?: boolean } = {}): void {
-    this.current = new Map(
-      keys.map((k) => {
-        const previous = this.current.get(k.kid);
-        return [k.kid, previous?.equals(k.publicKey) ? previous : k.publicKey];
-      }),
-    );
-    if (options.notify ?? true) for (const listener of this.listeners) listener(this.current);
   }
 }
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { format } from 'node:util';
-import { parseRefusalNote } from '../../../functions/auth/refusal-note';
+import { parseRefusalNote } from './refusal-note';
 import {
   ProblemReply,
   closeServer,

@@ -143,7 +143,6 @@ describe('createAuthentication', () => {
         // A provider that rejects with a non-error is one of the cases under test.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         getKey: () => Promise.reject(failure),
-        currentKey: () => undefined,
       };
       const auth = createAuthentication({ env, keys, now: () => NOW_SECONDS * 1000 });
       const result = await send(auth);

@@ -1,13 +1,13 @@
 /**
  * The refusal note: the one log line of a refused request (functions/auth/refusal-note.ts). It names
  * the code and the invocation; a 503 also says why the signing keys were unavailable, in words the
- * app wrote itself; and the local host can read it back.
+ * app wrote itself (test/local/host/refusal-note.test.ts reads it back as the local host does).
  */
 import { describe, expect, it } from 'vitest';
 import { AuthError, AuthErrorCode } from '../../../functions/auth/errors';
 import { ANSWERS } from '../../../functions/auth/http-edge';
-import { JwksFetchError } from '../../../functions/auth/jwks-fetch';
-import { formatRefusalNote, parseRefusalNote } from '../../../functions/auth/refusal-note';
+import { formatRefusalNote } from '../../../functions/auth/refusal-note';
+import { JwksFetchError } from '../../../functions/auth/signing-keys';
 
 const ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const unavailable = (cause?: unknown): AuthError =>
@@ -67,35 +67,5 @@ describe('formatRefusalNote', () => {
     expect(atLimit.endsWith(`: ${'x'.repeat(200)}`)).toBe(true);
     const over = formatRefusalNote(unavailable(new JwksFetchError('x'.repeat(201))), ID);
     expect(over.endsWith(`: ${'x'.repeat(199)}…`)).toBe(true);
-  });
-});
-
-describe('parseRefusalNote', () => {
-  it('reads back every note formatRefusalNote writes', () => {
-    for (const code of codes) {
-      expect(parseRefusalNote(formatRefusalNote(new AuthError(code, 'm'), ID))).toEqual({
-        code,
-        invocationId: ID,
-      });
-    }
-    const why = 'the JWKS endpoint did not answer within 5000 ms';
-    expect(parseRefusalNote(formatRefusalNote(unavailable(new JwksFetchError(why)), ID))).toEqual({
-      code: 'signing_keys_unavailable',
-      invocationId: ID,
-      why,
-    });
-  });
-
-  it.each([
-    ['another warning', 'The cache is cold.'],
-    ['a note with another prefix', `Request accepted: missing_token (invocation ${ID})`],
-    ['a code that is no code', `Request refused: Missing-Token (invocation ${ID})`],
-    ['a note with text before it', `x Request refused: missing_token (invocation ${ID})`],
-    ['a note with text after it', `Request refused: missing_token (invocation ${ID}) and more`],
-    ['a note on two lines', `Request refused: missing_token (invocation ${ID})\nforged line`],
-    ['an empty reason', `Request refused: signing_keys_unavailable (invocation ${ID}): `],
-    ['an invocation id with a space', 'Request refused: missing_token (invocation a b)'],
-  ])('is undefined for %s', (_case, line) => {
-    expect(parseRefusalNote(line)).toBeUndefined();
   });
 });

@@ -14,7 +14,6 @@ import { createTestKey, NOW_SECONDS, sign, testConfig, v2Claims } from '../../su
 function keysAnswering(key: KeyObject): SigningKeyProvider {
   return {
     getKey: () => Promise.resolve(key),
-    currentKey: () => key,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Which published keys the signing key store keeps: RSA keys of at least 2048 bits, with a `kid`,
- * for RS256 (or without an `alg`). Anything else is ignored; a key set with nothing usable in it is
- * a failed fetch (503), not an unknown key (401).
+ * for RS256 (or without an `alg`). Anything else is ignored; a key set in which jwks-rsa finds no
+ * signing key at all is a failed fetch (503), not an unknown key (401).
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -87,8 +87,12 @@ describe('signing key selection', () => {
     expect(await lookUp([priv, good.jwk], 'private')).toBe('unknown_signing_key');
   });
 
+  it('answers 503 for a key set with a null entry: jwks-rsa cannot read it', async () => {
+    // jwks-rsa 4.1.0 reads each entry's `use` and `kty` by destructuring, which throws on null.
+    expect(await lookUp([null as never, good.jwk], good.kid)).toBe('signing_keys_unavailable');
+  });
+
   it.each([
-    ['null', null],
     ['a number', 42],
     ['a list', ['RSA']],
     ['an RSA key Node cannot import (no exponent)', { kty: 'RSA', n: 'AA', kid: 'broken' }],
@@ -102,7 +106,19 @@ describe('signing key selection', () => {
     ['only an EC key', () => [ecJwk(good.kid)]],
     ['only a key without a kid', () => [{ ...good.jwk, kid: undefined }]],
     ['only a key with an empty kid', () => [{ ...good.jwk, kid: '' }]],
-  ])('treats a key set with %s as unavailable', async (_case, published) => {
-    expect(await lookUp(published(), good.kid)).toBe('signing_keys_unavailable');
+  ])(
+    'refuses the token of a key set with %s as signed by an unknown key',
+    async (_case, published) => {
+      // jwks-rsa looks up the token's kid; the key it finds (or not) is refused, not the whole set.
+      expect(await lookUp(published(), good.kid)).toBe('unknown_signing_key');
+    },
+  );
+
+  it.each([
+    ['an empty key set', []],
+    ['only a symmetric key', [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x' }]],
+    ['only an encryption key', [{ kty: 'RSA', use: 'enc', kid: 'x' }]],
+  ])('answers 503 for %s: jwks-rsa finds no signing key in it', async (_case, published) => {
+    expect(await lookUp(published, good.kid)).toBe('signing_keys_unavailable');
   });
 });
