@@ -5,6 +5,7 @@ import type { AuthConfig } from './config';
 import { AuthError } from './errors';
 import { readCompactJws } from './jws';
 import type { SigningKeyProvider } from './signing-keys';
+import { attachTokenFacts } from '../telemetry/token-facts';
 import { VerifiedToken, VerifiedTokenCache } from './verified-tokens';
 
 export { MAX_KID_LENGTH } from './jws';
@@ -44,7 +45,11 @@ export class TokenValidator {
           checkLifetime(cached.notBefore, cached.expires, this.nowSeconds(), this.config);
         } catch (error) {
           this.cache.delete(token);
-          throw error;
+          // Refusal telemetry (functions/telemetry/token-facts.ts): the verified token's caller.
+          throw attachTokenFacts(error, {
+            ver: cached.caller.tokenVersion,
+            oid: cached.caller.objectId,
+          });
         }
         return copyOf(cached.caller);
       }
@@ -58,10 +63,18 @@ export class TokenValidator {
       throw new AuthError('invalid_signature', 'The token signature is invalid.');
     }
     const claims = jws.payload;
-    const { notBefore, expires } = timeClaims(claims);
-    checkLifetime(notBefore, expires, this.nowSeconds(), this.config);
-    this.checkAudienceAndIssuer(claims);
-    const caller = this.authorize(claims, expires);
+    let caller: Caller;
+    let notBefore: number, expires: number;
+    try {
+      ({ notBefore, expires } = timeClaims(claims));
+      checkLifetime(notBefore, expires, this.nowSeconds(), this.config);
+      this.checkAudienceAndIssuer(claims);
+      caller = this.authorize(claims, expires);
+    } catch (error) {
+      // Refusal telemetry (functions/telemetry/token-facts.ts): the signature verified, so the
+      // record may name the token's version and caller.
+      throw attachTokenFacts(error, claims);
+    }
     const entry: VerifiedToken = { caller, kid: jws.kid, key, notBefore, expires };
     this.cache.set(token, entry);
     return copyOf(caller);
