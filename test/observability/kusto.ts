@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- the parser is a Bridge.NET build with loose typings. */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call -- the parser is a Bridge.NET build with loose typings. */
 
 type Node = any;
 export type Row = Record<string, unknown>;
@@ -152,14 +152,13 @@ function literal(text: string): unknown {
 
 /** A comparable form: dates as their time. */
 const plain = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
-const toText = (value: unknown): string =>
-  value === null || value === undefined
-    ? ''
-    : typeof value === 'object' && !(value instanceof Date)
-      ? JSON.stringify(value)
-      : value instanceof Date
-        ? value.toISOString()
-        : String(value);
+function toText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}
 
 interface Scope {
   readonly lets: Map<string, unknown>;

@@ -46,10 +46,14 @@ export async function startCapturedHost(): Promise<CapturedHost> {
     host,
     rows,
     lines,
-    tables: (extra = {}) => ({
-      AppTraces: [...rows.filter((r) => r.Type === 'AppTraces'), ...(extra.AppTraces ?? [])],
-      AppRequests: [...rows.filter((r) => r.Type === 'AppRequests'), ...(extra.AppRequests ?? [])],
-    }),
+    tables: (extra = {}) => {
+      const of = (type: string): Row[] =>
+        rows.filter((r) => r.Type === type).map((r) => ({ ...r }));
+      return {
+        AppTraces: [...of('AppTraces'), ...(extra.AppTraces ?? [])],
+        AppRequests: [...of('AppRequests'), ...(extra.AppRequests ?? [])],
+      };
+    },
     call: async (pathname, headers = {}) => {
       const response = await fetch(`${host.url}${pathname}`, { headers });
       await response.arrayBuffer();

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   REFUSAL_RECORD_FIELDS,
+  RequestRow,
+  TraceRow,
   hostStartedRow,
   requestRow,
   traceRow,
@@ -27,9 +29,17 @@ import { CapturedHost, query, queryFiles, startCapturedHost } from './local-stac
 function sampleTables(): Tables {
   const invocation = { functionName: 'hello', invocationId: 'i', operationId: 'o' };
   return {
-    AppTraces: [traceRow('warning', 'm', invocation), hostStartedRow(1)],
+    AppTraces: [{ ...traceRow('warning', 'm', invocation) }, { ...hostStartedRow(1) }],
     AppRequests: [
-      requestRow({ ...invocation, parentId: 'p', url: 'http://x/', status: 200, durationMs: 1 }),
+      {
+        ...requestRow({
+          ...invocation,
+          parentId: 'p',
+          url: 'http://x/',
+          status: 200,
+          durationMs: 1,
+        }),
+      },
     ],
   };
 }
@@ -175,15 +185,16 @@ describe('the queries over what the local host writes', () => {
 
   it('each refusal record is the message of a trace of its invocation, in its operation', () => {
     const records = stack.rows.filter(
-      (r) => r.Type === 'AppTraces' && r.Message.startsWith('{"event":"auth_refusal"'),
+      (r): r is TraceRow =>
+        r.Type === 'AppTraces' && r.Message.startsWith('{"event":"auth_refusal"'),
     );
     expect(records.length).toBeGreaterThan(0);
     for (const row of records) {
-      if (row.Type !== 'AppTraces') continue;
       const record = JSON.parse(row.Message) as Record<string, unknown>;
       expect(row.Properties.InvocationId).toBe(record.invocationId);
       const request = stack.rows.find(
-        (r) => r.Type === 'AppRequests' && r.Properties.InvocationId === record.invocationId,
+        (r): r is RequestRow =>
+          r.Type === 'AppRequests' && r.Properties.InvocationId === record.invocationId,
       );
       expect(request?.OperationId).toBe(row.OperationId);
       expect(request?.ResultCode).toBe(String(record.status));
