@@ -35,6 +35,9 @@ param apimPublisherEmail string = 'noreply@example.com'
 @description('Optional. Name of the API Management publisher, shown in the developer portal and in emails.')
 param apimPublisherName string = 'Functions behind API Management'
 
+@description('Optional. Email address the refusal alert notifies (ALERT_EMAIL). Empty: no action group, the alert shows in the portal only.')
+param alertEmail string = ''
+
 // Variables
 
 // Never an Easy Auth audience or AUTH_* setting from an empty or malformed value: fail() stops the
@@ -67,6 +70,7 @@ module monitoring 'modules/monitoring.bicep' = {
     applicationInsightsName: names.applicationInsights
     location: location
     tags: tags
+    alertEmail: alertEmail
   }
 }
 
@@ -98,6 +102,7 @@ module rbac 'modules/rbac.bicep' = {
     functionAppPrincipalId: functionAppIdentity.outputs.principalId
     storageAccountName: storage.outputs.storageAccountName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    apimPrincipalId: apim.outputs.principalId
   }
 }
 
@@ -145,6 +150,20 @@ module apimApi 'modules/apim-api.bicep' = {
     functionAppHostName: functionApp.outputs.defaultHostName
     apiAppClientId: checkedApiAppClientId
   }
+}
+
+module apimLogging 'modules/apim-logging.bicep' = {
+  name: 'apim-logging'
+  scope: resourceGroup
+  params: {
+    apiManagementName: apim.outputs.name
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+  }
+  // The identity needs its role on Application Insights before the gateway sends anything.
+  dependsOn: [
+    rbac
+  ]
 }
 
 // Outputs: the azd environment values the hooks, the smoke test and the README use. No secrets.

@@ -26,10 +26,16 @@ const EXPECTED_OUTPUTS = [
 ];
 
 describe('main.parameters.json', () => {
-  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID and API_APP_ROLE', () => {
+  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID, API_APP_ROLE and ALERT_EMAIL', () => {
     const text = fs.readFileSync(path.join(ROOT, 'infra', 'main.parameters.json'), 'utf8');
     expect([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]).sort()).toEqual(
-      ['API_APP_CLIENT_ID', 'API_APP_ROLE', 'AZURE_ENV_NAME', 'AZURE_LOCATION'].sort(),
+      [
+        'ALERT_EMAIL',
+        'API_APP_CLIENT_ID',
+        'API_APP_ROLE',
+        'AZURE_ENV_NAME',
+        'AZURE_LOCATION',
+      ].sort(),
     );
     expect(parametersFor(AZD_ENV)).toEqual({
       environmentName: AZD_ENV.AZURE_ENV_NAME,

@@ -166,6 +166,22 @@ export class Simulator {
     const evaluated = new Map<string, SimulatedResource>();
     const inProgress = new Set<string>();
     const moduleOutputs = new Map<string, Record<string, Json>>();
+    /** Resources and modules whose `condition` is false: ARM deploys nothing and evaluates nothing else of them. */
+    const notDeployed = new Set<string>();
+    const deployedByCondition = (key: string, definition: JsonObject, what: string): boolean => {
+      if (!('condition' in definition)) return true;
+      const condition = this.evaluate(definition.condition ?? null, scope);
+      if (typeof condition !== 'boolean')
+        throw new TemplateError(
+          `${what} ${key}: condition must be a bool, got ${JSON.stringify(condition)}`,
+        );
+      if (!condition) notDeployed.add(key);
+      return condition;
+    };
+    const refuseNotDeployed = (key: string): void => {
+      if (notDeployed.has(key))
+        throw new TemplateError(`reference('${key}'): not deployed (its condition is false)`);
+    };
 
     const scope: Scope = {
       parameters,
@@ -179,16 +195,20 @@ export class Simulator {
         if (entry === undefined) throw new TemplateError(`reference('${key}'): no such resource`);
         if (entry[1].type === 'Microsoft.Resources/deployments') {
           const outputs = evaluateModule(key, entry[1]);
+          refuseNotDeployed(key);
           const wrapped: JsonObject = {};
           for (const [name, value] of Object.entries(outputs)) wrapped[name] = { value };
           return { outputs: wrapped };
         }
-        return this.referenceOf(evaluateResource(key, entry[1]), full);
+        const resource = evaluateResource(key, entry[1]);
+        refuseNotDeployed(key);
+        return this.referenceOf(resource as SimulatedResource, full);
       },
       referenceById: (resourceId, full) => {
         for (const [key, definition] of resourceEntries) {
           if (definition.type === 'Microsoft.Resources/deployments') continue;
           const resource = evaluateResource(key, definition);
+          if (resource === undefined) continue;
           if (resource.id.toLowerCase() === resourceId.toLowerCase())
             return this.referenceOf(resource, full);
         }
@@ -215,15 +235,17 @@ export class Simulator {
       }
     }
 
-    const evaluateResource = (key: string, definition: JsonObject): SimulatedResource => {
+    const evaluateResource = (
+      key: string,
+      definition: JsonObject,
+    ): SimulatedResource | undefined => {
       const done = evaluated.get(key);
       if (done !== undefined) return done;
+      if (notDeployed.has(key)) return undefined;
       if (inProgress.has(key)) throw new TemplateError(`Circular reference at resource ${key}`);
+      if ('copy' in definition) throw new TemplateError(`Resource ${key}: 'copy' is not supported`);
+      if (!deployedByCondition(key, definition, 'Resource')) return undefined;
       inProgress.add(key);
-      for (const unsupported of ['condition', 'copy']) {
-        if (unsupported in definition)
-          throw new TemplateError(`Resource ${key}: '${unsupported}' is not supported`);
-      }
       if (definition.existing === true) {
         throw new TemplateError(
           `Resource ${key}: existing resources are not expected in compiled output`,
@@ -261,12 +283,11 @@ export class Simulator {
     const evaluateModule = (key: string, definition: JsonObject): Record<string, Json> => {
       const done = moduleOutputs.get(key);
       if (done !== undefined) return done;
+      if (notDeployed.has(key)) return {};
       if (inProgress.has(key)) throw new TemplateError(`Circular reference at module ${key}`);
+      if ('copy' in definition) throw new TemplateError(`Module ${key}: 'copy' is not supported`);
+      if (!deployedByCondition(key, definition, 'Module')) return {};
       inProgress.add(key);
-      for (const unsupported of ['condition', 'copy']) {
-        if (unsupported in definition)
-          throw new TemplateError(`Module ${key}: '${unsupported}' is not supported`);
-      }
       const name = asString(this.evaluate(definition.name ?? null, scope), `module ${key} name`);
       const properties = definition.properties as JsonObject;
       const options = properties.expressionEvaluationOptions as JsonObject | undefined;
@@ -280,10 +301,13 @@ export class Simulator {
       for (const [param, wrapper] of Object.entries(
         (properties.parameters as JsonObject | undefined) ?? {},
       )) {
-        if (!isObject(wrapper) || !('value' in wrapper)) {
+        // A parameter whose value Bicep chose with `?:` compiles to one expression that returns
+        // the whole `{ value }` wrapper.
+        const resolved = typeof wrapper === 'string' ? this.evaluate(wrapper, scope) : wrapper;
+        if (!isObject(resolved) || !('value' in resolved)) {
           throw new TemplateError(`Module ${key}: parameter ${param} has no value`);
         }
-        supplied[param] = this.evaluate(wrapper.value ?? null, scope);
+        supplied[param] = this.evaluate(resolved.value ?? null, scope);
       }
       const outputs = this.evaluateTemplate(properties.template as JsonObject, supplied, {
         resourceGroup,
