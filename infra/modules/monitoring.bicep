@@ -124,6 +124,19 @@ resource callsWithoutApiManagementQuery 'Microsoft.OperationalInsights/queryPack
   }
 }
 
+resource latestRefusalEndToEndQuery 'Microsoft.OperationalInsights/queryPacks/queries@2025-02-01' = {
+  parent: queryPack
+  // Query ids are GUIDs: this one is stable for the query.
+  name: guid(queryPack.id, 'latest-refusal-end-to-end')
+  properties: {
+    displayName: 'The latest refusal, end to end'
+    description: 'Every request and trace of one operation, from API Management to the function.'
+    body: loadTextContent('../queries/latest-refusal-end-to-end.kql')
+    related: queryRelations
+    tags: queryTags
+  }
+}
+
 // The e-mail receiver of the alert, only when an address was given.
 resource alertActionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
   name: '${applicationInsightsName}-refusals'

@@ -404,6 +404,14 @@ function tabular(node: Node, scope: Scope): Row[] {
     return operate(tabular(source, scope), operator, scope);
   }
   if (kind === 'ParenthesizedExpression') return tabular(nodes(node)[0], scope);
+  if (kind === 'UnionOperator') {
+    // A column one table lacks is null in its rows.
+    const rows = nodes(node)
+      .filter((n) => kindOf(n) !== 'NamedParameter')
+      .flatMap((n) => tabular(n, scope));
+    const columns = new Set(rows.flatMap((row) => Object.keys(row)));
+    return rows.map((row) => Object.fromEntries([...columns].map((c) => [c, row[c] ?? null])));
+  }
   if (kind === 'NameReference') {
     const name = nameOf(node);
     const table = scope.lets.get(name) ?? scope.tables[name];

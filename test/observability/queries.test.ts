@@ -34,6 +34,7 @@ function sampleTables(): Tables {
       {
         ...requestRow({
           ...invocation,
+          startedAt: new Date(),
           parentId: 'p',
           url: 'http://x/',
           status: 200,
@@ -72,6 +73,7 @@ describe('every query file', () => {
     expect(Object.keys(files).sort()).toEqual([
       'calls-without-api-management',
       'first-refusal-after-deployment',
+      'latest-refusal-end-to-end',
       'refusal-alert',
       'refusals-by-reason',
       'signing-keys-unavailable',
@@ -175,9 +177,37 @@ describe('the queries over what the local host writes', () => {
     expect(direct.map((r) => r.OperationId)).not.toContain(traceId);
     expect(evaluate(query('calls-without-api-management'), stack.tables())).toHaveLength(6);
 
+    // The latest refusal so far (missing_role), end to end. Then a refusal through the gateway.
+    const latest = evaluate(query('latest-refusal-end-to-end'), tables);
+    expect(latest.map((r) => r.Type)).toEqual(['AppRequests', 'AppTraces', 'AppTraces']);
+    expect(latest[2]!.Message).toMatch(/"code":"missing_role"/);
+    const refusedTrace = 'abcdef0123456789abcdef0123456789';
+    const refused = { traceparent: `00-${refusedTrace}-00f067aa0ba902b7-01` };
+    expect(await stack.call('/api/hello', refused)).toBe(401);
+    const functionRequest = stack.rows.findLast((r) => r.Type === 'AppRequests')!;
+    const gatewayRefused: Row = {
+      ...gatewayRow,
+      OperationId: refusedTrace,
+      ResultCode: '401',
+      // API Management's request starts before the one it forwards.
+      TimeGenerated: new Date(functionRequest.TimeGenerated.getTime() - 5),
+    };
+    const endToEnd = evaluate(
+      query('latest-refusal-end-to-end'),
+      stack.tables({ AppRequests: [gatewayRow, gatewayRefused] }),
+    );
+    expect(endToEnd.map((r) => [r.Type, r.AppRoleName])).toEqual([
+      ['AppRequests', 'apim'],
+      ['AppRequests', 'local'],
+      ['AppTraces', 'local'],
+      ['AppTraces', 'local'],
+    ]);
+    expect(endToEnd[3]!.Message).toMatch(/^\{"event":"auth_refusal","code":"missing_token"/);
+    expect(new Set(endToEnd.map((r) => r.OperationId))).toEqual(new Set([refusedTrace]));
+
     expect(evaluate(query('signing-keys-unavailable'), tables)).toEqual([]);
     expect(evaluate(query('refusal-alert'), tables)).toEqual([]);
-    for (let i = 0; i < 16; i += 1) await stack.call('/api/hello');
+    for (let i = 0; i < 15; i += 1) await stack.call('/api/hello');
     expect(evaluate(query('refusal-alert'), stack.tables())).toEqual([
       { Refusals: 20, SigningKeysUnavailable: 0 },
     ]);

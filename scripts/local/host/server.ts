@@ -137,6 +137,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const queryAt = raw.indexOf('?');
     const pathname = queryAt === -1 ? raw : raw.slice(0, queryAt);
     const started = performance.now();
+    const startedAt = new Date();
     let functionName = '-';
     let invocationId = '-';
     // Why the auth layer refused the request, when its refusal note says (a 503's key fetch).
@@ -267,6 +268,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       emit(
         requestRow({
           ...invocation,
+          startedAt,
           parentId: operation.parentId,
           url: request.url,
           status,

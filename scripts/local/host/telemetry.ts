@@ -112,7 +112,9 @@ export function traceRow(
   };
 }
 
+/** The row of one invocation; `TimeGenerated` is when the request started, as Application Insights records it. */
 export function requestRow(request: {
+  startedAt: Date;
   functionName: string;
   invocationId: string;
   operationId: string;
@@ -123,7 +125,7 @@ export function requestRow(request: {
 }): RequestRow {
   return {
     Type: 'AppRequests',
-    TimeGenerated: new Date(),
+    TimeGenerated: request.startedAt,
     Id: randomBytes(8).toString('hex'),
     Name: request.functionName,
     Url: request.url,
