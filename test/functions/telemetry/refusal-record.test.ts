@@ -182,6 +182,9 @@ describe('the token version and caller', () => {
     attachTokenFacts(error, { ver: '3.0', oid: 'not-a-guid' });
     expect(tokenFactsOf(error)).toEqual({ tokenVersion: null, callerObjectId: null });
     expect(tokenFactsOf('not an object')).toEqual({ tokenVersion: null, callerObjectId: null });
+    // A thrown value that is not an object is returned as it is, with nothing noted.
+    expect(attachTokenFacts('thrown', { ver: '2.0', oid: OTHER_OID })).toBe('thrown');
+    expect(tokenFactsOf('thrown')).toEqual({ tokenVersion: null, callerObjectId: null });
   });
 });
 
@@ -217,7 +220,7 @@ describe('the 5xx answers of the auth layer', () => {
     const result = await answer(`Bearer ${sign(v2Claims(), key)}`, { keys });
     expect(result.status).toBe(500);
     expect(recordsIn(result.logs)).toEqual([
-      expect.objectContaining({ code: 'internal_error', status: 500, why: null }),
+      expect.objectContaining({ code: 'internal_error', status: 500, claim: null, why: null }),
     ]);
   });
 
