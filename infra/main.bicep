@@ -49,6 +49,9 @@ param networkIsolation string = 'false'
 ])
 param apimIdentity string = 'systemAssigned'
 
+@description('Optional. Email address the refusal alert notifies (ALERT_EMAIL). Empty: no action group, the alert shows in the portal only.')
+param alertEmail string = ''
+
 // Variables
 
 var isolated = networkIsolation == 'true'
@@ -84,6 +87,7 @@ module monitoring 'modules/monitoring.bicep' = {
     applicationInsightsName: names.applicationInsights
     location: location
     tags: tags
+    alertEmail: alertEmail
   }
 }
 
@@ -115,6 +119,7 @@ module rbac 'modules/rbac.bicep' = {
     functionAppPrincipalId: functionAppIdentity.outputs.principalId
     storageAccountName: storage.outputs.storageAccountName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    apimPrincipalId: apimCallerPrincipalId
   }
 }
 
@@ -194,6 +199,21 @@ module apimApi 'modules/apim-api.bicep' = {
     apiAppClientId: checkedApiAppClientId
     apimIdentityClientId: apimCallerClientId
   }
+}
+
+module apimLogging 'modules/apim-logging.bicep' = {
+  name: 'apim-logging'
+  scope: resourceGroup
+  params: {
+    apiManagementName: apim.outputs.name
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    identityClientId: apimUserAssigned ? apimUserAssignedIdentity!.outputs.clientId : 'SystemAssigned'
+  }
+  // The identity needs its role on Application Insights before the gateway sends anything.
+  dependsOn: [
+    rbac
+  ]
 }
 
 // Outputs: the azd environment values the hooks, the smoke test and the README use. No secrets.

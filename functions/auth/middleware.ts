@@ -4,6 +4,7 @@ import { Environment, loadAuthConfig } from './config';
 import { AuthError, ConfigError } from './errors';
 import { internalError, misconfigured, refusal } from './http-edge';
 import { formatRefusalNote } from './refusal-note';
+import { recordRefusal } from '../telemetry/refusal-record';
 import type { SecureHttpHandler } from './secure-handler';
 import { SigningKeyProvider, SigningKeyStore } from './signing-keys';
 import { TokenValidator } from './token-validator';
@@ -44,7 +45,10 @@ export function createAuthentication(options: AuthenticationOptions): Authentica
 
   const protect = (handler: SecureHttpHandler): HttpHandler => {
     return async (request, context): Promise<HttpResponseInit> => {
-      if (validator instanceof ConfigError) return misconfigured(validator);
+      if (validator instanceof ConfigError) {
+        recordRefusal(context, validator); // Refusal telemetry: functions/telemetry/refusal-record.ts
+        return misconfigured(validator);
+      }
       let caller;
       try {
         caller = await validator.validate(request.headers.get('authorization'));
@@ -84,10 +88,12 @@ function build(options: AuthenticationOptions): TokenValidator | ConfigError {
 function refuse(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof AuthError) {
     context.warn(formatRefusalNote(error, context.invocationId));
+    recordRefusal(context, error); // Refusal telemetry: functions/telemetry/refusal-record.ts
     return refusal(error);
   }
   context.error(
     `Token validation failed unexpectedly: ${ensureError(error).name} (invocation ${context.invocationId})`,
   );
+  recordRefusal(context, error); // Refusal telemetry: functions/telemetry/refusal-record.ts
   return internalError();
 }

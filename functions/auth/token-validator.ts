@@ -5,6 +5,7 @@ import type { AuthConfig } from './config';
 import { AuthError } from './errors';
 import { readCompactJws } from './jws';
 import type { SigningKeyProvider } from './signing-keys';
+import { attachTokenFacts } from '../telemetry/token-facts';
 
 export { MAX_KID_LENGTH } from './jws';
 
@@ -67,9 +68,18 @@ export class TokenValidator {
         clockTimestamp: Math.floor(this.now() / 1000),
       });
     } catch (error) {
-      throw fromLibrary(error);
+      const refusal = fromLibrary(error);
+      // jsonwebtoken checks the lifetime, audience and issuer only after the signature verified
+      // (verify.js), so those refusals may name the token's version and caller in the refusal
+      // record (functions/telemetry/token-facts.ts); a bad signature names nothing.
+      throw refusal.code === 'invalid_signature' ? refusal : attachTokenFacts(refusal, payload);
     }
-    return this.authorize(payload, expires);
+    try {
+      return this.authorize(payload, expires);
+    } catch (error) {
+      // The signature verified: the refusal record may name the token's version and caller.
+      throw attachTokenFacts(error, payload);
+    }
   }
 
   private authorize(claims: Claims, expires: number): Caller {

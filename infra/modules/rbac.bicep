@@ -9,6 +9,9 @@ param storageAccountName string
 @description('Required. Name of the Application Insights component the Function App sends telemetry to.')
 param applicationInsightsName string
 
+@description('Required. Principal (object) id of the identity API Management calls with, system- or user-assigned: it sends the gateway\'s telemetry to the same Application Insights.')
+param apimPrincipalId string
+
 // Built-in role definition ids (the same in every tenant and cloud).
 var roleDefinitionIds = {
   // Read, write and delete blobs and containers: the Functions host and the deployment package.
@@ -50,5 +53,19 @@ resource functionAppMonitoringMetricsPublisher 'Microsoft.Authorization/roleAssi
     principalId: functionAppPrincipalId
     principalType: 'ServicePrincipal'
     description: 'Function App identity: telemetry with Entra ID authentication.'
+  }
+}
+
+resource apimMonitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, apimPrincipalId, roleDefinitionIds.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      roleDefinitionIds.monitoringMetricsPublisher
+    )
+    principalId: apimPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'API Management identity: gateway telemetry with Entra ID authentication (apim-logging.bicep).'
   }
 }

@@ -23,5 +23,6 @@ buildSync({
   alias: {
     jose: './scripts/build/jose-for-jwks-rsa.mjs',
     'jwks-rsa': 'jwks-rsa/src/JwksClient',
+    'supports-color': './scripts/build/no-supports-color.cjs',
   },
 });

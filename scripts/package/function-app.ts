@@ -24,7 +24,15 @@ export const PACKAGE_DIR = '.package/api';
 export const BUILD_TOOLS = ['typescript', 'esbuild', '@types/node'] as const;
 
 /** The files and folders of the app, copied as they are. */
-export const APP_FILES = ['functions', 'host.json', 'tsconfig.json', 'tsconfig.build.json'];
+export const APP_FILES = [
+  'functions',
+  'host.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  // The last step of `npm run build` bundles the token libraries (bundle.mjs and the jose
+  // functions it aliases, docs/token-validation.md).
+  'scripts/build',
+];
 
 /** What the package leaves out of the zip azd uploads: the remote build installs and builds. */
 export const FUNCIGNORE = [
@@ -156,14 +164,9 @@ export function functionAppLock(lock: PackageLock, pkg: PackageJson): PackageLoc
     const entry: LockEntry = { ...lock.packages[location] };
     delete entry.dev;
     delete entry.devOptional;
-    if (!runtime.has(location)) {
-      if (entry.optional === true) {
-        delete entry.optional;
-        entry.devOptional = true;
-      } else {
-        entry.dev = true;
-      }
-    }
+    // npm marks a package that only the build needs `dev`, and keeps `optional` on one that is
+    // only an optional dependency (esbuild's platform packages): `dev` and `optional` together.
+    if (!runtime.has(location)) entry.dev = true;
     packages[location] = entry;
   }
   return { name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages };

@@ -197,6 +197,8 @@ describe('refusals', () => {
       expect.stringMatching(
         /^Request refused: signing_keys_unavailable \(invocation inv-[0-9a-f]+\): the JWKS endpoint could not be reached \(ECONNREFUSED\)$/,
       ),
+      // The refusal record (functions/telemetry/refusal-record.ts) says it too.
+      expect.stringContaining('"why":"the JWKS endpoint could not be reached (ECONNREFUSED)"'),
     ]);
     expect(JSON.stringify(result.body)).not.toContain('ECONNREFUSED');
   });
@@ -204,11 +206,16 @@ describe('refusals', () => {
   it('logs each refusal once, at warning level, with its code and the invocation id', async () => {
     useKeys();
     const result = await call(hello, '/api/hello', { authorization: 'Bearer x.y.z' });
-    expect(result.logs).toHaveLength(1);
+    expect(result.logs).toHaveLength(2);
     expect(result.logs[0]!.level).toBe('warning');
     expect(result.logs[0]!.message).toMatch(
       /^Request refused: malformed_token \(invocation inv-[0-9a-f]+\)$/,
     );
+    // Then its refusal record (functions/telemetry/refusal-record.ts), at the same level.
+    expect(result.logs[1]).toEqual({
+      level: 'warning',
+      message: expect.stringMatching(/^\{"event":"auth_refusal","code":"malformed_token",/),
+    });
   });
 
   it('never echoes the token, the header or the expected values in responses or logs', async () => {
@@ -223,17 +230,17 @@ describe('refusals', () => {
     for (const bad of wrong) {
       const result = await call(whoami, '/api/whoami', { authorization: `Bearer ${bad}` });
       const everything = `${result.text} ${[...result.headers].join(' ')} ${JSON.stringify(result.logs)}`;
-      for (const secret of [
-        bad,
-        bad.split('.')[1]!,
-        bad.split('.')[2]!,
-        ISSUER_V2,
-        ISSUER_V1,
-        API_CLIENT_ID,
-        APIM_OID,
-      ]) {
+      for (const secret of [bad, bad.split('.')[1]!, bad.split('.')[2]!, ISSUER_V2, ISSUER_V1]) {
         expect(everything).not.toContain(secret);
       }
+      // The allowed caller appears only as the caller a refusal record names: the `oid` of a
+      // token whose signature verified (functions/telemetry/token-facts.ts).
+      const withoutCaller = everything.replaceAll(
+        new RegExp(`\\\\"callerObjectId\\\\":\\\\"${APIM_OID}`, 'g'),
+        '',
+      );
+      expect(withoutCaller).not.toContain(APIM_OID);
+      expect(withoutCaller).not.toContain(API_CLIENT_ID);
     }
   });
 });
@@ -252,7 +259,15 @@ describe('misconfiguration', () => {
       expect(result.status).toBe(500);
       expect(result.body).toMatchObject({ status: 500, code: 'configuration_error' });
       expect(String(result.body.detail)).toContain('AUTH_TENANT_ID');
-      expect(result.logs).toEqual([]);
+      // One refusal record per request (functions/telemetry/refusal-record.ts), naming the setting.
+      expect(result.logs).toEqual([
+        {
+          level: 'error',
+          message: expect.stringMatching(
+            /^\{"event":"auth_refusal","code":"configuration_error",.*"setting":"AUTH_TENANT_ID"/,
+          ),
+        },
+      ]);
     }
     expect(startupLog).toHaveLength(1);
   });

@@ -199,14 +199,14 @@ describe('role assignments of the Function App identity', () => {
   it('are exactly Storage Blob Data Owner on the storage account and Monitoring Metrics Publisher on Application Insights', (ctx) => {
     const { deployment } = deployed(ctx);
     const { identityRuntime, storage, insights } = parts(deployment);
-    const assignments = resourcesOfType(deployment, 'Microsoft.Authorization/roleAssignments').map(
-      (a) => ({
+    const assignments = resourcesOfType(deployment, 'Microsoft.Authorization/roleAssignments')
+      .filter((a) => prop(a, 'principalId') === identityRuntime.principalId)
+      .map((a) => ({
         scope: a.scope,
         role: prop(a, 'roleDefinitionId'),
         principalId: prop(a, 'principalId'),
         principalType: prop(a, 'principalType'),
-      }),
-    );
+      }));
     expect(assignments).toHaveLength(2);
     expect(assignments).toContainEqual({
       scope: storage.id,

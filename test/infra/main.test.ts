@@ -26,10 +26,11 @@ const EXPECTED_OUTPUTS = [
 ];
 
 describe('main.parameters.json', () => {
-  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID, API_APP_ROLE and the two switches', () => {
+  it('maps exactly the azd values AZURE_ENV_NAME, AZURE_LOCATION, API_APP_CLIENT_ID, API_APP_ROLE, ALERT_EMAIL and the two switches', () => {
     const text = fs.readFileSync(path.join(ROOT, 'infra', 'main.parameters.json'), 'utf8');
     expect([...text.matchAll(/\$\{([A-Z0-9_]+)(=[^}]*)?\}/g)].map((m) => m[1]).sort()).toEqual(
       [
+        'ALERT_EMAIL',
         'API_APP_CLIENT_ID',
         'API_APP_ROLE',
         'APIM_IDENTITY',

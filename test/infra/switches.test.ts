@@ -145,6 +145,11 @@ describe('each switch changes only what it must', () => {
     expect(diff.changed).toEqual({
       'Microsoft.ApiManagement/service': ['identity.type', 'identity.userAssignedIdentities'],
       'Microsoft.ApiManagement/service/apis/policies': ['properties.value'],
+      // The gateway's telemetry goes out with the user-assigned identity, which gets the
+      // Monitoring Metrics Publisher role instead of the system-assigned one (the assignment's
+      // name is derived from the principal, so it is a new one).
+      'Microsoft.ApiManagement/service/loggers': ['properties.credentials.identityClientId'],
+      'Microsoft.Authorization/roleAssignments (removed)': [],
       'Microsoft.Web/sites': ['properties.siteConfig.appSettings'],
       'Microsoft.Web/sites/config': [
         'properties.identityProviders.azureActiveDirectory.validation.defaultAuthorizationPolicy.allowedApplications',
@@ -153,6 +158,7 @@ describe('each switch changes only what it must', () => {
     });
     expect(diff.added).toEqual([
       'Microsoft.ApiManagement/service/namedValues',
+      'Microsoft.Authorization/roleAssignments',
       'Microsoft.ManagedIdentity/userAssignedIdentities',
     ]);
   });
@@ -303,6 +309,23 @@ describe('APIM_IDENTITY=userAssigned: the caller is named by its client id too',
       // The postprovision hook grants the app role to APIM_PRINCIPAL_ID: the identity's principal.
       expect(deployment.outputs.APIM_PRINCIPAL_ID).toBe(principalId);
       expect(deployment.runtime(apim.id).identityPrincipalId).toBeUndefined();
+    });
+
+    it(`${combination}: the gateway's telemetry goes out with that identity, which holds Monitoring Metrics Publisher on Application Insights`, (ctx) => {
+      const deployment = deployed(ctx, combination);
+      const identity = resourcesOfType(
+        deployment,
+        'Microsoft.ManagedIdentity/userAssignedIdentities',
+      ).find((r) => r.name.startsWith('id-apim-'))!;
+      const { clientId, principalId } = deployment.runtime(identity.id);
+      const logger = single(deployment, 'Microsoft.ApiManagement/service/loggers');
+      expect(prop(logger, 'credentials', 'identityClientId')).toBe(clientId);
+      const publishers = resourcesOfType(deployment, 'Microsoft.Authorization/roleAssignments')
+        .filter((r) =>
+          String(prop(r, 'roleDefinitionId')).endsWith('3913510d-42f4-4e42-8a64-420c390055eb'),
+        )
+        .map((r) => prop(r, 'principalId'));
+      expect(publishers).toContain(principalId);
     });
   }
 });

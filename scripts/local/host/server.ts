@@ -25,6 +25,14 @@ import {
   parseRouteTemplate,
 } from './routes';
 import { HostConfigurationError, applyLocalSettings, readRoutePrefix } from './settings';
+import {
+  TelemetryRow,
+  hostStartedRow,
+  operationOf,
+  parseRefusalRecord,
+  requestRow,
+  traceRow,
+} from './telemetry';
 
 export { HostConfigurationError } from './settings';
 
@@ -43,6 +51,8 @@ export interface FunctionHostOptions {
   maxRequestBodyBytes?: number;
   /** Called as each request arrives (main.ts collects garbage once the host is idle). */
   onRequest?: () => void;
+  /** Receives the rows Application Insights would hold for the host's start, each invocation and each function log line (telemetry.ts). */
+  telemetry?: (row: TelemetryRow) => void;
 }
 
 export interface ServedRoute {
@@ -97,6 +107,8 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.log(line));
   const limit = options.maxRequestBodyBytes ?? MAX_REQUEST_BODY_BYTES;
+  const emit = options.telemetry ?? (() => undefined);
+  const starting = performance.now();
 
   const settingsFromFile = applyLocalSettings(projectRoot, env);
   const prefix = readRoutePrefix(projectRoot);
@@ -125,10 +137,13 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const queryAt = raw.indexOf('?');
     const pathname = queryAt === -1 ? raw : raw.slice(0, queryAt);
     const started = performance.now();
+    const startedAt = new Date();
     let functionName = '-';
     let invocationId = '-';
     // Why the auth layer refused the request, when its refusal note says (a 503's key fetch).
     let refusalWhy = '';
+    // The token version and caller its refusal record names (functions/telemetry/refusal-record.ts).
+    let refusalFacts = '';
 
     // The one line of each request: method, path, status, reason code, duration, function, id,
     // and for a 503 of the auth layer why the signing keys were unavailable.
@@ -141,7 +156,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       writeResponse(res, status, headers, body, { head: method === 'HEAD' });
       const ms = Math.round(performance.now() - started);
       log(
-        `${method} ${printablePath(pathname)} ${status} ${reason} ${ms}ms ${functionName} ${invocationId}${refusalWhy}`,
+        `${method} ${printablePath(pathname)} ${status} ${reason} ${ms}ms ${functionName} ${invocationId}${refusalFacts}${refusalWhy}`,
       );
     };
     const sendProblem = (
@@ -219,11 +234,25 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       );
       return;
     }
+    const traceparent = req.headers.traceparent;
+    const operation = operationOf(typeof traceparent === 'string' ? traceparent : null);
+    const invocation = { functionName: name, invocationId: id, operationId: operation.operationId };
     const context = new InvocationContext({
       invocationId: id,
       functionName: name,
+      traceContext: {
+        traceParent: `00-${operation.operationId}-${operation.parentId.slice(0, 16)}-01`,
+      },
       logHandler: (level, ...args: unknown[]) => {
         const message = format(...args);
+        emit(traceRow(level, message, invocation));
+        // The refusal record: its facts join the request line, which has its code already.
+        const record = parseRefusalRecord(message);
+        if (record?.invocationId === id) {
+          if (record.tokenVersion !== null) refusalFacts += ` token=${record.tokenVersion}`;
+          if (record.callerObjectId !== null) refusalFacts += ` caller=${record.callerObjectId}`;
+          return;
+        }
         // The auth layer notes each refusal (functions/auth/refusal-note.ts); its code is in the
         // request line already, and so is its reason, so the host does not write it twice.
         const note = level === 'warning' ? parseRefusalNote(message) : undefined;
@@ -235,6 +264,17 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       },
     });
 
+    const recordRequest = (status: number): void =>
+      emit(
+        requestRow({
+          ...invocation,
+          startedAt,
+          parentId: operation.parentId,
+          url: request.url,
+          status,
+          durationMs: Math.round(performance.now() - started),
+        }),
+      );
     let result: InvocationResult;
     try {
       result = await invokeHandler(registration.handler, request, context);
@@ -242,12 +282,14 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       const detail =
         error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
       log(`[error] ${name} ${id} The function failed: ${detail}`);
+      recordRequest(500);
       sendProblem(
         problem(500, 'Internal Server Error', 'The function failed; the host log has the details.'),
         'function_failed',
       );
       return;
     }
+    recordRequest(result.status);
     send(result.status, result.headers, result.body, reasonCode(result));
   };
 
@@ -268,6 +310,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   refuseUnparsableRequests(server);
 
   port = await listen(server, options.port ?? 0, options.portVariable);
+  emit(hostStartedRow(Math.round(performance.now() - starting)));
   const url = `http://${LOOPBACK}:${port}`;
   const base = prefix === '' ? url : `${url}/${prefix}`;
   return {

@@ -151,7 +151,9 @@ describe('createAuthentication', () => {
         code: 'internal_error',
         detail: 'The request could not be processed.',
       });
-      expect(result.logs).toHaveLength(1);
+      // The line, then the refusal record (functions/telemetry/refusal-record.ts).
+      expect(result.logs).toHaveLength(2);
+      expect(result.logs[1]!.message).toMatch(/^\{"event":"auth_refusal","code":"internal_error",/);
       expect(result.logs[0]!.level).toBe('error');
       expect(result.logs[0]!.message).toMatch(
         new RegExp(

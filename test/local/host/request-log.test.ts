@@ -56,12 +56,14 @@ describe('the built-in host logs one line per request', () => {
       'a caller not allowed',
       () => `Bearer ${token({ oid: OTHER_OID, sub: OTHER_OID })}`,
       '403 caller_not_allowed',
+      // From the refusal record: the version and caller of a token whose signature verified.
+      ` token=2.0 caller=${OTHER_OID}`,
     ],
-  ])('%s', async (_name, authorization, outcome) => {
+  ])('%s', async (_name, authorization, outcome, facts = '') => {
     const header = authorization();
     const logged = await logFor('/api/hello?name=x', header);
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(new RegExp(`^GET /api/hello ${outcome} \\d+ms hello ${ID}$`));
+    expect(logged[0]).toMatch(new RegExp(`^GET /api/hello ${outcome} \\d+ms hello ${ID}${facts}$`));
     if (header) expect(logged.join('\n')).not.toContain(header.slice(7));
   });
 
