@@ -321,9 +321,10 @@ describe('APIM_IDENTITY=userAssigned: the caller is named by its client id too',
       const logger = single(deployment, 'Microsoft.ApiManagement/service/loggers');
       expect(prop(logger, 'credentials', 'identityClientId')).toBe(clientId);
       const publishers = resourcesOfType(deployment, 'Microsoft.Authorization/roleAssignments')
-        .filter((r) =>
-          String(prop(r, 'roleDefinitionId')).endsWith('3913510d-42f4-4e42-8a64-420c390055eb'),
-        )
+        .filter((r) => {
+          const role = prop(r, 'roleDefinitionId');
+          return typeof role === 'string' && role.endsWith('3913510d-42f4-4e42-8a64-420c390055eb');
+        })
         .map((r) => prop(r, 'principalId'));
       expect(publishers).toContain(principalId);
     });
