@@ -120,17 +120,23 @@ export class SigningKeyStore implements SigningKeyProvider {
       // A lookup that came first fetched already.
       if (this.lastUnseenLookupAt !== Number.NEGATIVE_INFINITY || this.prefetched) return;
       this.prefetched = { at: this.now(), keys: [] };
-      this.client.getKeys().then(
-        (keys) => {
-          this.prefetched = {
-            at: this.now(),
-            keys: Array.isArray(keys) ? (keys as JSONWebKey[]) : [],
-          };
-          for (const { kid } of this.prefetched.keys)
-            if (typeof kid === 'string') this.seen.add(kid);
-        },
-        () => undefined,
-      );
+      // Lookups meanwhile wait for it (getKey), bounded as any lookup is: without that wait, a
+      // lookup would find no keys yet and fetch the JWKS a second time.
+      this.prefetching = this.bounded(this.client.getKeys())
+        .then(
+          (keys) => {
+            this.prefetched = {
+              at: this.now(),
+              keys: Array.isArray(keys) ? (keys as JSONWebKey[]) : [],
+            };
+            for (const { kid } of this.prefetched.keys)
+              if (typeof kid === 'string') this.seen.add(kid);
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          this.prefetching = undefined;
+        });
     });
   }
 

@@ -270,6 +270,26 @@ describe('SigningKeyStore', () => {
     expect(server!.requests).toBe(2);
   });
 
+  it('a lookup while the first fetch is under way waits for it and fetches nothing more', async () => {
+    const held: (() => void)[] = [];
+    const store = await setup({
+      kind: 'handler',
+      handle: (res) =>
+        held.push(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ keys: [first.jwk] }));
+        }),
+    });
+    store.prefetch();
+    await vi.waitFor(() => expect(server!.requests).toBe(1));
+    const lookup = codeOf(store.getKey(first.kid));
+    // A second fetch, had the lookup started one, would be held (and time the lookup out) or be
+    // answered here and counted.
+    for (const answer of held.splice(0)) answer();
+    expect(await lookup).toBe('found');
+    expect(server!.requests).toBe(1);
+  });
+
   it('prefetch() fetches nothing when a lookup came first', async () => {
     const store = await setup({ kind: 'keys', keys: [first.jwk] });
     const lookup = store.getKey(first.kid);
