@@ -4,6 +4,7 @@
  * 503 happened. jwks-rsa's cache runs on the real clock: its expiry is tested with a short
  * `cacheMaxAgeMs` and `vi.waitFor`.
  */
+import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
@@ -139,6 +140,16 @@ describe('SigningKeyStore', () => {
       { kind: 'body', body: '{"keys":{}}' } as const,
       'the JWKS holds no usable signing key',
     ],
+    [
+      'a key set with a null entry (jwks-rsa throws a TypeError on it)',
+      { kind: 'body', body: '{"keys":[null]}' } as const,
+      'the JWKS response could not be read',
+    ],
+    [
+      'nothing: it closes the connection',
+      { kind: 'handler', handle: (res: ServerResponse) => res.socket?.destroy() } as const,
+      'the JWKS endpoint closed the connection or was silent for 5000 ms (ECONNRESET)',
+    ],
   ])(
     'answers 503 when the JWKS endpoint returns %s, and says why',
     async (_case, behaviour, why) => {
@@ -152,6 +163,19 @@ describe('SigningKeyStore', () => {
       expect((error.cause as Error).message).toBe(why);
     },
   );
+
+  it("keeps jwks-rsa's rate limit on: past 10 fetches in a minute a lookup is refused, 503, and says why", async () => {
+    // Without the cooldown between unseen kids, each of these lookups costs jwks-rsa a fetch.
+    const store = await setup({ kind: 'keys', keys: [first.jwk] }, { unknownKeyCooldownMs: 0 });
+    for (let i = 0; i < 10; i += 1) {
+      expect(await codeOf(store.getKey(randomUUID()))).toBe('unknown_signing_key');
+    }
+    expect(server!.requests).toBe(10);
+    const error = await refusalOf(store.getKey(randomUUID()));
+    expect(error.code).toBe('signing_keys_unavailable');
+    expect((error.cause as Error).message).toBe('too many JWKS requests (jwks-rsa rate limit)');
+    expect(server!.requests).toBe(10);
+  });
 
   it('answers 503 when the endpoint is unreachable, naming the socket error', async () => {
     const store = await setup({ kind: 'keys', keys: [] });
