@@ -24,15 +24,7 @@ export const PACKAGE_DIR = '.package/api';
 export const BUILD_TOOLS = ['typescript', 'esbuild', '@types/node'] as const;
 
 /** The files and folders of the app, copied as they are. */
-export const APP_FILES = [
-  'functions',
-  'host.json',
-  'tsconfig.json',
-  'tsconfig.build.json',
-  // The last step of `npm run build` bundles the token libraries (bundle.mjs and the jose
-  // functions it aliases, docs/token-validation.md).
-  'scripts/build',
-];
+export const APP_FILES = ['functions', 'host.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 /** What the package leaves out of the zip azd uploads: the remote build installs and builds. */
 export const FUNCIGNORE = [
@@ -172,12 +164,17 @@ export function functionAppLock(lock: PackageLock, pkg: PackageJson): PackageLoc
   return { name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages };
 }
 
-/** Files of the repository that the build script names (`node <file>`, `-p <tsconfig>`). */
+/**
+ * What the build script needs of the repository: each file it names (`node <file>`, `-p
+ * <tsconfig>`), and for a file in a folder the whole folder, which holds what that file reads
+ * (`scripts/build/bundle.mjs` and the modules it aliases).
+ */
 export function filesNamedBy(script: string, root: string): string[] {
   return script
     .split(/[\s"'&|;]+/)
     .filter((token) => /^[\w./-]+\.[cm]?[jt]s(on)?$/.test(token))
-    .filter((token) => fs.existsSync(path.join(root, token)));
+    .filter((token) => fs.existsSync(path.join(root, token)))
+    .map((file) => (path.posix.dirname(file) === '.' ? file : path.posix.dirname(file)));
 }
 
 function copy(root: string, out: string, relative: string): void {

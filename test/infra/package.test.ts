@@ -102,8 +102,10 @@ describe("the package's package.json", () => {
     expect(withMore.scripts.build).toBe('node scripts/build/bundle.mjs');
   });
 
-  it('copies the files the build script names, such as its tsconfig', () => {
-    expect(filesNamedBy(project.scripts.build!, ROOT)).toContain('tsconfig.build.json');
+  it('copies the files the build script names (its tsconfig) and the folder of a script it runs', () => {
+    expect(filesNamedBy(project.scripts.build!, ROOT)).toEqual(
+      expect.arrayContaining(['tsconfig.build.json', 'scripts/build']),
+    );
   });
 });
 
