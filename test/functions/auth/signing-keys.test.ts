@@ -477,6 +477,23 @@ describe('SigningKeyStore on a fake clock', () => {
     expect(await codeOf(late.getKey(first.kid))).toBe('signing_keys_unavailable');
   });
 
+  it('serves a key from the fallback for 6 hours more, since jwks-rsa caches it again: 30 hours at most', async () => {
+    const store = await start([first.jwk]);
+    const key = await store.getKey(first.kid);
+    server!.behaviour = { kind: 'status', status: 500 };
+    vi.advanceTimersByTime(24 * HOUR - 1_000);
+    expect(await store.getKey(first.kid)).toBe(key);
+    const fetches = server!.requests;
+    // Served from jwks-rsa's cache, without asking the endpoint, until its cache age has passed.
+    vi.advanceTimersByTime(6 * HOUR - 61_000);
+    expect(await store.getKey(first.kid)).toBe(key);
+    expect(server!.requests).toBe(fetches);
+    // Past 30 hours, and past the minute the store keeps the key itself.
+    vi.advanceTimersByTime(62_000);
+    expect(await codeOf(store.getKey(first.kid))).toBe('signing_keys_unavailable');
+    expect(server!.requests).toBe(fetches + 1);
+  });
+
   it('leaves no timer behind once a lookup is answered: its deadline is cleared', async () => {
     const store = await start([first.jwk]);
     await store.getKey(first.kid);
