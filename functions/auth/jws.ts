@@ -84,15 +84,15 @@ function jsonObject(bytes: Buffer, what: 'header' | 'payload'): Record<string, u
  * Entra's keys carries the same header, so a header is decoded, checked and parsed once per key
  * rather than once per token. Only headers that passed every check are kept, at most
  * MAX_KNOWN_HEADERS (Entra publishes a handful of keys), forgotten all at once when full: a flood
- * of distinct headers costs what reading each costs anyway.
+ * of distinct headers costs what reading each costs anyway. A list and not a Map: comparing a
+ * header with a few others costs less than hashing it.
  */
-const knownHeaders = new Map<string, string>();
+const knownHeaders: { readonly segment: string; readonly kid: string }[] = [];
 export const MAX_KNOWN_HEADERS = 16;
 
 /** The `kid` of a header segment, or the refusal of a header that is not one this app reads. */
 function readHeader(segment: string): string {
-  const known = knownHeaders.get(segment);
-  if (known !== undefined) return known;
+  for (const known of knownHeaders) if (known.segment === segment) return known.kid;
   const headerBytes = decodeSegment(segment);
   if (!headerBytes) throw malformed('The token header is not canonical base64url.');
   const header = jsonObject(headerBytes, 'header');
@@ -108,8 +108,8 @@ function readHeader(segment: string): string {
       claim: 'kid',
     });
   }
-  if (knownHeaders.size === MAX_KNOWN_HEADERS) knownHeaders.clear();
-  knownHeaders.set(segment, kid);
+  if (knownHeaders.length === MAX_KNOWN_HEADERS) knownHeaders.length = 0;
+  knownHeaders.push({ segment, kid });
   return kid;
 }
 
