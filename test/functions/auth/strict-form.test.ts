@@ -5,6 +5,7 @@
  * refusal is about the form alone (the control cases show the same token shape accepted).
  */
 import { createSign } from 'node:crypto';
+import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
 import {
@@ -213,7 +214,9 @@ describe('headers read before', () => {
   /** The reader of a fresh copy of the module, which has read no header yet. */
   async function freshReader(): Promise<Reader> {
     vi.resetModules();
-    const fresh = (await import('../../../functions/auth/jws')) as { readCompactJws: Reader };
+    const fresh = (await import(path.resolve(__dirname, '../../../functions/auth/jws.ts'))) as {
+      readCompactJws: Reader;
+    };
     return fresh.readCompactJws;
   }
 
