@@ -5,8 +5,9 @@
 // loads one file instead of some hundred modules (docs/token-validation.md, "Loading the auth
 // layer"). `@azure/functions` stays outside: the app's triggers and the auth layer must register
 // with the one copy the worker loads. jwks-rsa is taken without its framework integrations
-// (src/JwksClient.js) and given only the two functions of jose it calls; jsonwebtoken is given
-// the one semver function it calls (semver-for-jsonwebtoken.cjs).
+// (src/JwksClient.js), given only the two functions of jose it calls, and its logger is debug's
+// only when DEBUG is set (debug-for-jwks-rsa.cjs); jsonwebtoken is given the one semver function
+// it calls (semver-for-jsonwebtoken.cjs).
 import { buildSync } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ buildSync({
   allowOverwrite: true,
   logLevel: 'warning',
   alias: {
+    debug: './scripts/build/debug-for-jwks-rsa.cjs',
     jose: './scripts/build/jose-for-jwks-rsa.mjs',
     'jwks-rsa': 'jwks-rsa/src/JwksClient',
     semver: './scripts/build/semver-for-jsonwebtoken.cjs',
