@@ -62,6 +62,28 @@ export default tseslint.config(
     },
   },
   {
+    // A function takes the auth layer through functions/auth/register.ts alone: the build bundles
+    // the layer into that one file (scripts/build/bundle.mjs), so a value imported from another of
+    // its modules would be a second copy. Types may come from any of them.
+    files: ['functions/**/*.ts'],
+    ignores: ['functions/auth/**', 'functions/telemetry/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(auth/(?!register$)|telemetry/)',
+              allowTypeImports: true,
+              message:
+                'Import the auth layer from ./auth/register: the build bundles it into that file (types may come from any module).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The npm scripts' launcher (scripts/local/shared/launch.cjs) is plain CommonJS, so that it runs
     // before any build; it is outside the TypeScript project.
     files: ['**/*.cjs'],

@@ -1,12 +1,17 @@
 /**
  * jsonwebtoken and jwks-rsa, the token validation libraries, imported through this one module.
- * `npm run build` replaces its compiled form (dist/functions/auth/libraries.js) with a bundle of
- * both libraries made by esbuild (package.json `build`), so that the deployed app loads one file
- * instead of some hundred modules: what a new instance pays to load them (docs/token-validation.md).
+ *
+ * Of jsonwebtoken, only what verifying needs: its `verify` module and the two errors it throws for
+ * the token's lifetime (the package's index also loads `sign` and its dependencies, which the app
+ * never calls). `npm run build` bundles this module with the rest of the auth layer into one file
+ * (scripts/build/bundle.mjs): what a new instance pays to load them (docs/token-validation.md).
  */
-import jwt from 'jsonwebtoken';
+import verify from 'jsonwebtoken/verify';
+import NotBeforeError from 'jsonwebtoken/lib/NotBeforeError';
+import TokenExpiredError from 'jsonwebtoken/lib/TokenExpiredError';
 
 export { JwksClient } from 'jwks-rsa';
 export type { JSONWebKey, SigningKey } from 'jwks-rsa';
 export type { VerifyOptions } from 'jsonwebtoken';
-export { jwt };
+
+export const jwt = { verify, NotBeforeError, TokenExpiredError };

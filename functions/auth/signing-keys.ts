@@ -59,8 +59,8 @@ const MIN_RSA_MODULUS_BITS = 2048;
  *
  * - jwks-rsa's options: `cache` (a key is fetched again after `cacheMaxAgeMs`, 6 hours),
  *   `cacheMaxAgeFallback` (while the endpoint fails, a known key is served until 24 hours after it
- *   was last fetched: an outage of at least 18 hours is bridged), `rateLimit` (10 fetches a
- *   minute) and `timeout`.
+ *   was last fetched: an outage of at least 18 hours is bridged; a key so served is cached again,
+ *   so it may be served up to 6 hours longer), `rateLimit` (10 fetches a minute) and `timeout`.
  * - Every lookup is bounded by `fetchTimeoutMs`: jwks-rsa's timeout is a socket idle timeout (a
  *   body that trickles never ends it) and its rate limiter can queue a lookup rather than refuse it.
  * - A `kid` not seen yet costs a fetch (jwks-rsa's cache misses), so such lookups are spaced by
@@ -80,13 +80,18 @@ export class SigningKeyStore implements SigningKeyProvider {
   private readonly now: () => number;
   private readonly client: JwksClient;
   private readonly keyObjects = new WeakMap<SigningKey, KeyObject | AuthError>();
-  /** `kid`s jwks-rsa returned a key for, or the first fetch saw published. */
-  private readonly seen = new Set<string>();
+  /**
+   * `kid`s jwks-rsa returned a key for, or the first fetch saw published (taken as published:
+   * lookups are by string, so a `kid` that is none matches no lookup).
+   */
+  private readonly seen = new Set<unknown>();
   private readonly pending = new Map<string, Promise<KeyObject>>();
   /** The key jwks-rsa last returned for each `kid`, asked for again after `recentMs`. */
   private readonly recent = new Map<string, { key: KeyObject; until: number }>();
   private readonly recentMs: number;
   private lastUnseenLookupAt = Number.NEGATIVE_INFINITY;
+  private prefetchStarted = false;
+  /** The key list of the first fetch, unchecked, as jwks-rsa's own fetch hands it on. */
   private prefetched: { at: number; keys: JSONWebKey[] } | undefined;
   private prefetching: Promise<void> | undefined;
   /** Why the last lookup failed for want of keys, undefined when it did not: the 503's cause. */
@@ -118,19 +123,19 @@ export class SigningKeyStore implements SigningKeyProvider {
   prefetch(): void {
     setImmediate(() => {
       // A lookup that came first fetched already.
-      if (this.lastUnseenLookupAt !== Number.NEGATIVE_INFINITY || this.prefetched) return;
-      this.prefetched = { at: this.now(), keys: [] };
+      if (this.prefetchStarted || this.lastUnseenLookupAt !== Number.NEGATIVE_INFINITY) return;
+      this.prefetchStarted = true;
       // Lookups meanwhile wait for it (getKey), bounded as any lookup is: without that wait, a
       // lookup would find no keys yet and fetch the JWKS a second time.
       this.prefetching = this.bounded(this.client.getKeys())
         .then(
-          (keys) => {
-            this.prefetched = {
-              at: this.now(),
-              keys: Array.isArray(keys) ? (keys as JSONWebKey[]) : [],
-            };
-            for (const { kid } of this.prefetched.keys)
-              if (typeof kid === 'string') this.seen.add(kid);
+          (keys: unknown) => {
+            // A `keys` that is no list holds no key for jwks-rsa either: its lookups fetch.
+            if (!Array.isArray(keys)) return;
+            this.prefetched = { at: this.now(), keys: keys as JSONWebKey[] };
+            // An entry may be anything, null included: the key set is read as published.
+            for (const key of keys as unknown[])
+              this.seen.add((key as { kid?: unknown } | null)?.kid);
           },
           () => undefined,
         )
@@ -146,6 +151,9 @@ export class SigningKeyStore implements SigningKeyProvider {
    */
   private fromPrefetch(): JSONWebKey[] {
     const { prefetched } = this;
+    // jwks-rsa takes from what this returns only JWKs of kty RSA, EC or OKP (retrieveSigningKeys in
+    // its utils.js): a list holding anything else serves no key, as the empty list does.
+    // Stryker disable next-line ArrayDeclaration: ["Stryker was here"] serves no key either.
     return prefetched && this.now() - prefetched.at < PREFETCH_SERVES_MS ? prefetched.keys : [];
   }
 
@@ -243,9 +251,10 @@ function describe(error: unknown, timeoutMs: number): JwksFetchError {
     case 'SyntaxError':
       return new JwksFetchError('the JWKS response is not JSON');
     case 'JwksError':
+      // An HTTP error's JwksError holds the status text, or `Http Error <status>` without one.
       return new JwksFetchError(
         failure.isEndpointUnavailable
-          ? `the JWKS endpoint answered an HTTP error (${failure.message ?? ''})`
+          ? `the JWKS endpoint answered an HTTP error (${(error as Error).message})`
           : 'the JWKS holds no usable signing key',
       );
   }

@@ -39,8 +39,11 @@ type Claims = Readonly<Record<string, unknown>>;
  * `AuthError` and not kept, so that neither a response nor a log line can carry them.
  */
 export class TokenValidator {
-  /** jsonwebtoken's options; `clockTimestamp` is set on each call. */
-  private readonly verifyOptions: VerifyOptions;
+  /**
+   * jsonwebtoken's options; `clockTimestamp` is set before each call. One object serves every
+   * call: jsonwebtoken copies its options on entry and runs synchronously.
+   */
+  private readonly verifyOptions: VerifyOptions & { clockTimestamp: number };
 
   constructor(
     private readonly config: AuthConfig,
@@ -53,6 +56,7 @@ export class TokenValidator {
       audience: config.audiences as [string, ...string[]],
       issuer: config.issuers as [string, ...string[]],
       clockTolerance: config.clockSkewSeconds,
+      clockTimestamp: 0,
     };
   }
 
@@ -63,10 +67,8 @@ export class TokenValidator {
     const expires = checkTimeClaims(payload);
     const key = await this.keys.getKey(kid);
     try {
-      jwt.verify(token, key, {
-        ...this.verifyOptions,
-        clockTimestamp: Math.floor(this.now() / 1000),
-      });
+      this.verifyOptions.clockTimestamp = Math.floor(this.now() / 1000);
+      jwt.verify(token, key, this.verifyOptions);
     } catch (error) {
       const refusal = fromLibrary(error);
       // jsonwebtoken checks the lifetime, audience and issuer only after the signature verified
@@ -104,17 +106,20 @@ export class TokenValidator {
         },
       );
     }
-    if (typeof claims.oid !== 'string' || !GUID.test(claims.oid)) {
-      throw new AuthError('missing_claim', 'The token has no caller object id (oid).', {
-        claim: 'oid',
-      });
-    }
-    const objectId = claims.oid.toLowerCase();
-    if (!config.allowedCallerObjectIds.has(objectId)) {
+    const { oid } = claims;
+    // The allowed ids are GUIDs in lower case (config.ts), and no character but those of a GUID
+    // lower-cases into them: an allowed oid is a GUID, so the pattern only tells refusals apart.
+    if (typeof oid !== 'string' || !config.allowedCallerObjectIds.has(oid.toLowerCase())) {
+      if (typeof oid !== 'string' || !GUID.test(oid)) {
+        throw new AuthError('missing_claim', 'The token has no caller object id (oid).', {
+          claim: 'oid',
+        });
+      }
       throw new AuthError('caller_not_allowed', 'The caller is not allowed to call this API.', {
         claim: 'oid',
       });
     }
+    const objectId = oid.toLowerCase();
     const clientClaim = version === '2.0' ? 'azp' : 'appid';
     const rawClientId = claims[clientClaim];
     const clientId = typeof rawClientId === 'string' ? rawClientId.toLowerCase() : undefined;

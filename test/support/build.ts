@@ -25,14 +25,14 @@ export default function build(): void {
       `Building the app failed (tsc exit ${String(result.status ?? result.signal)}).`,
     );
   }
-  // As `npm run build` does: the tests run the libraries bundle the app deploys.
+  // As `npm run build` does: the tests run the auth layer bundle the app deploys.
   const bundle = spawnSync(process.execPath, ['scripts/build/bundle.mjs'], {
     cwd: root,
     stdio: 'inherit',
   });
   if (bundle.status !== 0) {
     throw new Error(
-      `Bundling the libraries failed (exit ${String(bundle.status ?? bundle.signal)}).`,
+      `Bundling the auth layer failed (exit ${String(bundle.status ?? bundle.signal)}).`,
     );
   }
 }

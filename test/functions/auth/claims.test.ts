@@ -83,6 +83,19 @@ describe('valid tokens', () => {
     expect(caller.objectId).toBe(APIM_OID);
   });
 
+  it('lets no character but those of a GUID lower-case into an allowed id', () => {
+    // authorize() checks the GUID pattern of an oid only once it is refused: an allowed oid
+    // lower-cases into an allowed id, a GUID in lower case, which holds only if no other code point
+    // lower-cases into a hexadecimal digit or the hyphen.
+    const others: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code += 1) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const char = String.fromCodePoint(code);
+      if (/[0-9a-f-]/.test(char.toLowerCase()) && !/^[0-9a-fA-F-]$/.test(char)) others.push(char);
+    }
+    expect(others).toEqual([]);
+  });
+
   it('accepts the scheme in any case', async () => {
     const token = sign(v2Claims(), key);
     expect(await codeOf(validator().validate(`bEaReR ${token}`))).toBe('accepted');

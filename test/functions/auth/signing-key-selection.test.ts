@@ -4,11 +4,14 @@
  * signing key at all is a failed fetch (503), not an unknown key (401).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
 import { SigningKeyStore } from '../../../functions/auth/signing-keys';
 import { JwksServer, startJwksServer } from '../../support/jwks-server';
 import { createTestKey, TestKey } from '../../support/tokens';
+import type * as Libraries from '../../../functions/auth/libraries';
+import type * as SigningKeys from '../../../functions/auth/signing-keys';
 
 let good: TestKey;
 let other: TestKey;
@@ -120,5 +123,43 @@ describe('signing key selection', () => {
     ['only an encryption key', [{ kty: 'RSA', use: 'enc', kid: 'x' }]],
   ])('answers 503 for %s: jwks-rsa finds no signing key in it', async (_case, published) => {
     expect(await lookUp(published, good.kid)).toBe('signing_keys_unavailable');
+  });
+
+  it('refuses a key that is not RSA even at 2048 bits, should jwks-rsa hand one out (RSA-PSS)', async () => {
+    // jwks-rsa 4.1.0 imports a JWK without alg as RS256, so only a stand-in for it can hand out an
+    // RSA-PSS key with no alg: the store's own type check is what refuses it, not the size check.
+    const pem = (type: 'rsa' | 'rsa-pss') =>
+      generateKeyPairSync(type as 'rsa', { modulusLength: 2048 }).publicKey.export({
+        type: 'spki',
+        format: 'pem',
+      });
+    const published: Record<string, string | Buffer> = { rsa: pem('rsa'), pss: pem('rsa-pss') };
+    class StandInClient {
+      getSigningKey(kid: string) {
+        return Promise.resolve({ kid, getPublicKey: () => published[kid] });
+      }
+    }
+    const auth = path.resolve(__dirname, '../../../functions/auth');
+    const libraries = path.join(auth, 'libraries.ts');
+    vi.resetModules();
+    vi.doMock(libraries, async (original) => ({
+      ...(await original<typeof Libraries>()),
+      JwksClient: StandInClient,
+    }));
+    try {
+      const signingKeys = path.join(auth, 'signing-keys.ts');
+      const { SigningKeyStore: Store } = (await import(signingKeys)) as typeof SigningKeys;
+      const store = new Store({ jwksUri: 'https://keys.invalid/', unknownKeyCooldownMs: 0 });
+      const codeOf = (kid: string) =>
+        store.getKey(kid).then(
+          (key) => key.asymmetricKeyType,
+          (error: { code?: string }) => error.code,
+        );
+      expect(await codeOf('rsa')).toBe('rsa');
+      expect(await codeOf('pss')).toBe('unknown_signing_key');
+    } finally {
+      vi.doUnmock(libraries);
+      vi.resetModules();
+    }
   });
 });

@@ -2,11 +2,11 @@
  * The signing key store: jwks-rsa fetches and caches the keys; the store spaces lookups of unseen
  * `kid`s by a cooldown (on its own clock, frozen here), bounds every lookup in time, and says why a
  * 503 happened. jwks-rsa's cache runs on the real clock: its expiry is tested with a short
- * `cacheMaxAgeMs` and `vi.waitFor`.
+ * `cacheMaxAgeMs` and `vi.waitFor`, and with the defaults on a fake clock (the last block).
  */
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
 import { statusFor } from '../../../functions/auth/http-edge';
 import { SigningKeyStore, SigningKeyStoreOptions } from '../../../functions/auth/signing-keys';
@@ -56,6 +56,17 @@ async function refusalOf(promise: Promise<unknown>): Promise<AuthError> {
   return error;
 }
 
+/**
+ * Whether the store answers a lookup before the event loop's next turn, that is from its memo of
+ * recent keys: jwks-rsa answers even from its cache on a later turn (lru-memoizer calls back with
+ * `setImmediate`), the cost the memo is there to save. The turn is queued before the lookup starts,
+ * so it comes before any turn jwks-rsa queues.
+ */
+function answeredAtOnce(store: SigningKeyStore, kid: string): Promise<boolean> {
+  const nextTurn = new Promise<false>((resolve) => setImmediate(() => resolve(false)));
+  return Promise.race([store.getKey(kid).then(() => true), nextTurn]);
+}
+
 describe('SigningKeyStore', () => {
   it('shares one fetch among concurrent lookups of a kid, and makes its KeyObject once', async () => {
     const store = await setup({ kind: 'keys', keys: [first.jwk, second.jwk] });
@@ -99,6 +110,12 @@ describe('SigningKeyStore', () => {
     clock += 1;
     expect(await codeOf(store.getKey(randomUUID()))).toBe('unknown_signing_key');
     expect(server!.requests).toBe(3);
+  });
+
+  it('asks the JWKS endpoint for JSON', async () => {
+    const store = await setup({ kind: 'keys', keys: [first.jwk] });
+    await store.getKey(first.kid);
+    expect(server!.lastHeaders?.accept).toBe('application/json');
   });
 
   it('refuses an unknown kid with a message for the client that names no key', async () => {
@@ -306,13 +323,40 @@ describe('SigningKeyStore', () => {
     });
     store.prefetch();
     await vi.waitFor(() => expect(server!.requests).toBe(1));
-    const lookup = codeOf(store.getKey(first.kid));
+    const lookup = store.getKey(first.kid);
     // A second fetch, had the lookup started one, would be held (and time the lookup out) or be
     // answered here and counted.
     for (const answer of held.splice(0)) answer();
-    expect(await lookup).toBe('found');
+    expect((await lookup).equals(first.publicKey)).toBe(true);
     expect(server!.requests).toBe(1);
   });
+
+  it.each([
+    [
+      'keys that is not a list',
+      () => '{"keys":{}}',
+      // Nothing to hand to jwks-rsa, so the lookup fetches.
+      { requests: 2, why: 'the JWKS holds no usable signing key' },
+    ],
+    [
+      'a null entry beside a good key',
+      () => JSON.stringify({ keys: [null, first.jwk] }),
+      // jwks-rsa is handed the first fetch's keys, and cannot read them.
+      { requests: 1, why: 'the JWKS response could not be read' },
+    ],
+  ])(
+    'prefetch() of a key set with %s: a lookup that waits for it gets the 503 a fetch would',
+    async (_case, body, expected) => {
+      const store = await setup({ kind: 'body', body: body() });
+      store.prefetch();
+      // The first fetch is under way (prefetch's turn came first) and cannot have been answered.
+      await new Promise((resolve) => setImmediate(resolve));
+      const error = await refusalOf(store.getKey(first.kid));
+      expect(error.code).toBe('signing_keys_unavailable');
+      expect((error.cause as Error).message).toBe(expected.why);
+      expect(server!.requests).toBe(expected.requests);
+    },
+  );
 
   it('prefetch() fetches nothing when a lookup came first', async () => {
     const store = await setup({ kind: 'keys', keys: [first.jwk] });
@@ -321,5 +365,140 @@ describe('SigningKeyStore', () => {
     await lookup;
     await new Promise((resolve) => setImmediate(resolve));
     expect(server!.requests).toBe(1);
+  });
+});
+
+/**
+ * The store with its defaults on one fake clock: the store's own (the memo of recent keys and the
+ * lookup deadline, on `Date.now` and `setTimeout`), jwks-rsa's stale fallback (`Date.now`), its
+ * cache (lru-cache reads `performance.now`, and re-reads it after a 1 ms `setTimeout`) and its rate
+ * limiter (`process.hrtime` and `Date`). The loopback JWKS server and `setImmediate` stay real.
+ */
+describe('SigningKeyStore on a fake clock', () => {
+  const HOUR = 60 * 60 * 1000;
+
+  beforeEach(() => {
+    vi.useFakeTimers({
+      now: Date.UTC(2026, 0, 1),
+      toFake: ['Date', 'hrtime', 'setTimeout', 'clearTimeout'],
+    });
+    // lru-cache took the `performance` object when it loaded, so its `now` is what moves.
+    vi.spyOn(performance, 'now').mockImplementation(() => Date.now());
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function start(
+    keys: Record<string, unknown>[],
+    options: Partial<SigningKeyStoreOptions> = {},
+  ): Promise<SigningKeyStore> {
+    server = await startJwksServer({ kind: 'keys', keys });
+    return new SigningKeyStore({ jwksUri: server.url, ...options });
+  }
+
+  it('answers a key it returned at once for one minute of the real clock, then asks jwks-rsa again', async () => {
+    // The injected clock stands still: the memo runs on the real clock, as jwks-rsa's cache does.
+    const store = await start([first.jwk], { now: () => 0 });
+    const key = await store.getKey(first.kid);
+    expect(await answeredAtOnce(store, first.kid)).toBe(true);
+    vi.advanceTimersByTime(59_999);
+    expect(await answeredAtOnce(store, first.kid)).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(await answeredAtOnce(store, first.kid)).toBe(false);
+    // jwks-rsa answers from its cache: the same key, no fetch, and a minute more in the memo.
+    expect(await store.getKey(first.kid)).toBe(key);
+    expect(server!.requests).toBe(1);
+    expect(await answeredAtOnce(store, first.kid)).toBe(true);
+  });
+
+  it('forgets every recent key once 16 kids are kept, before keeping a 17th', async () => {
+    const kids = Array.from({ length: 17 }, (_, i) => `kid-${i}`);
+    const store = await start(
+      kids.map((kid) => ({ ...first.jwk, kid })),
+      { unknownKeyCooldownMs: 0 },
+    );
+    // Each kid costs a fetch, and jwks-rsa's rate limit allows 10 a minute: 10 kids, then 6 more.
+    for (const kid of kids.slice(0, 10)) await store.getKey(kid);
+    vi.advanceTimersByTime(60_000);
+    for (const kid of kids.slice(10, 16)) await store.getKey(kid);
+    expect(await answeredAtOnce(store, kids[10]!)).toBe(true);
+    expect(await answeredAtOnce(store, kids[15]!)).toBe(true);
+
+    await store.getKey(kids[16]!);
+    expect(await answeredAtOnce(store, kids[16]!)).toBe(true);
+    expect(await answeredAtOnce(store, kids[15]!)).toBe(false);
+    // Forgotten by the store only: jwks-rsa still has it.
+    expect((await store.getKey(kids[15]!)).equals(first.publicKey)).toBe(true);
+    expect(server!.requests).toBe(17);
+  });
+
+  it("keeps a fetch failure when a seen kid is answered from jwks-rsa's cache: unseen kids still get 503", async () => {
+    const store = await start([first.jwk]);
+    await store.getKey(first.kid);
+    // Past the memo's minute and the unknown-kid cooldown.
+    vi.advanceTimersByTime(60_000);
+    server!.behaviour = { kind: 'status', status: 503 };
+    expect(await codeOf(store.getKey(randomUUID()))).toBe('signing_keys_unavailable');
+    // Found without asking the endpoint, which says nothing of whether it is back.
+    expect((await store.getKey(first.kid)).equals(first.publicKey)).toBe(true);
+    expect(server!.requests).toBe(2);
+    const error = await refusalOf(store.getKey(randomUUID()));
+    expect(error.code).toBe('signing_keys_unavailable');
+    expect(error.retryAfterSeconds).toBe(10);
+  });
+
+  it("keeps a key in jwks-rsa's cache for 6 hours by default, then fetches it again", async () => {
+    const store = await start([first.jwk]);
+    await store.getKey(first.kid);
+    vi.advanceTimersByTime(6 * HOUR - 1_000);
+    await store.getKey(first.kid);
+    expect(server!.requests).toBe(1);
+    // Past 6 hours, and past the minute the store now keeps the key itself.
+    vi.advanceTimersByTime(61_000);
+    await store.getKey(first.kid);
+    expect(server!.requests).toBe(2);
+  });
+
+  it('serves a known key while the endpoint fails until 24 hours after its fetch by default (6 + 18)', async () => {
+    const store = await start([first.jwk]);
+    const key = await store.getKey(first.kid);
+    server!.behaviour = { kind: 'status', status: 500 };
+    vi.advanceTimersByTime(24 * HOUR - 1_000);
+    expect(await store.getKey(first.kid)).toBe(key);
+    expect(server!.requests).toBe(2);
+
+    server!.behaviour = { kind: 'keys', keys: [first.jwk] };
+    const late = new SigningKeyStore({ jwksUri: server!.url });
+    await late.getKey(first.kid);
+    server!.behaviour = { kind: 'status', status: 500 };
+    vi.advanceTimersByTime(24 * HOUR + 1_000);
+    expect(await codeOf(late.getKey(first.kid))).toBe('signing_keys_unavailable');
+  });
+
+  it('serves a key from the fallback for 6 hours more, since jwks-rsa caches it again: 30 hours at most', async () => {
+    const store = await start([first.jwk]);
+    const key = await store.getKey(first.kid);
+    server!.behaviour = { kind: 'status', status: 500 };
+    vi.advanceTimersByTime(24 * HOUR - 1_000);
+    expect(await store.getKey(first.kid)).toBe(key);
+    const fetches = server!.requests;
+    // Served from jwks-rsa's cache, without asking the endpoint, until its cache age has passed.
+    vi.advanceTimersByTime(6 * HOUR - 61_000);
+    expect(await store.getKey(first.kid)).toBe(key);
+    expect(server!.requests).toBe(fetches);
+    // Past 30 hours, and past the minute the store keeps the key itself.
+    vi.advanceTimersByTime(62_000);
+    expect(await codeOf(store.getKey(first.kid))).toBe('signing_keys_unavailable');
+    expect(server!.requests).toBe(fetches + 1);
+  });
+
+  it('leaves no timer behind once a lookup is answered: its deadline is cleared', async () => {
+    const store = await start([first.jwk]);
+    await store.getKey(first.kid);
+    // Short of the 5 s deadline; lru-cache's own 1 ms timer has run.
+    vi.advanceTimersByTime(4_999);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -5,13 +5,20 @@
  * refusal is about the form alone (the control cases show the same token shape accepted).
  */
 import { createSign } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../functions/auth/errors';
-import { decodeSegment } from '../../../functions/auth/jws';
+import {
+  decodeSegment,
+  isCanonicalBase64url,
+  MAX_KNOWN_HEADERS,
+  readCompactJws,
+} from '../../../functions/auth/jws';
 import { TokenValidator } from '../../../functions/auth/token-validator';
 import {
   createTestKey,
   NOW_SECONDS,
+  rawToken,
   sign,
   StaticKeys,
   testConfig,
@@ -162,6 +169,80 @@ describe('canonical base64url', () => {
     expect(decodeSegment('Q')).toBeUndefined();
     expect(decodeSegment('+/')).toBeUndefined();
     expect(decodeSegment('')).toBeUndefined();
+  });
+
+  // The rules of the check that reads no bytes (the signature's), one at a time; the property test
+  // (test/properties/base64url.test.ts) holds it equal to decoding and re-encoding on any string.
+  it.each([
+    ['the whole alphabet', `${ALPHABET}AA`, true],
+    ['nothing at all', '', false],
+    ['a character outside the alphabet, first', `+${ALPHABET.slice(1)}`, false],
+    ['a character outside the alphabet, inside', 'QUFB/UFB', false],
+    ['a character outside the alphabet, last', 'QUFBQUF=', false],
+    ['padding', 'QQ==', false],
+    ['white space', 'QU FB', false],
+    ['a dot', 'QU.B', false],
+    ['a character above U+00FF that Node decodes as one of the alphabet', 'QUF\u0141', false],
+    ['a length of 0 mod 4', 'QUFB', true],
+    ['a length of 1 mod 4', 'QUFBQ', false],
+    ['a length of 2 mod 4, last character with its 4 unused bits clear', 'QUFBQQ', true],
+    ['a length of 2 mod 4, last character with an unused bit set', 'QUFBQR', false],
+    ['a length of 2 mod 4, last character with the highest unused bit set', 'QUFBQY', false],
+    ['a length of 3 mod 4, last character with its 2 unused bits clear', 'QUFBQUE', true],
+    ['a length of 3 mod 4, last character with an unused bit set', 'QUFBQUF', false],
+    ['a length of 3 mod 4, last character with the higher unused bit set', 'QUFBQUG', false],
+    ['a length of 0 mod 4, any last character', 'QUF_', true],
+  ])('isCanonicalBase64url: %s → %s', (_case, segment, expected) => {
+    expect(isCanonicalBase64url(segment)).toBe(expected);
+    expect(decodeSegment(segment) !== undefined).toBe(expected);
+  });
+});
+
+describe('headers read before', () => {
+  type Reader = typeof readCompactJws;
+
+  /** How many JSON texts `read` parses to read a token whose header names `kid`. */
+  function parsesOf(kid: string, read: Reader = readCompactJws): number {
+    const token = sign(v2Claims(), key, { kid });
+    const parse = vi.spyOn(JSON, 'parse');
+    read(token);
+    const count = parse.mock.calls.length;
+    parse.mockRestore();
+    return count;
+  }
+
+  /** The reader of a fresh copy of the module, which has read no header yet. */
+  async function freshReader(): Promise<Reader> {
+    vi.resetModules();
+    const fresh = (await import(path.resolve(__dirname, '../../../functions/auth/jws.ts'))) as {
+      readCompactJws: Reader;
+    };
+    return fresh.readCompactJws;
+  }
+
+  it('parses a header once, then only the payload of each token that carries it', () => {
+    const kid = 'read-once';
+    expect(parsesOf(kid)).toBe(2);
+    expect(parsesOf(kid)).toBe(1);
+    expect(parsesOf(kid)).toBe(1);
+  });
+
+  it(`keeps the first ${MAX_KNOWN_HEADERS} headers, and forgets them all when one more comes`, async () => {
+    const read = await freshReader();
+    const kids = Array.from({ length: MAX_KNOWN_HEADERS + 1 }, (_, i) => `kept-${i}`);
+    const first = kids.slice(0, MAX_KNOWN_HEADERS);
+    expect(first.map((kid) => parsesOf(kid, read))).toEqual(Array(MAX_KNOWN_HEADERS).fill(2));
+    expect(first.map((kid) => parsesOf(kid, read))).toEqual(Array(MAX_KNOWN_HEADERS).fill(1));
+    expect(parsesOf(kids[MAX_KNOWN_HEADERS]!, read)).toBe(2);
+    expect(parsesOf(kids[MAX_KNOWN_HEADERS]!, read)).toBe(1);
+    expect(parsesOf(kids[0]!, read)).toBe(2);
+  });
+
+  it('keeps no header it refused: each token that carries one is refused again, the same way', () => {
+    const token = rawToken({ alg: 'RS256', kid: key.kid, crit: [] }, v2Claims(), 'c2ln');
+    for (let i = 0; i < 2; i += 1) {
+      expect(() => readCompactJws(token)).toThrow('The token header has critical extensions.');
+    }
   });
 });
 
