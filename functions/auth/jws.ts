@@ -109,7 +109,9 @@ function readHeader(segment: string): string {
     });
   }
   if (knownHeaders.length === MAX_KNOWN_HEADERS) knownHeaders.length = 0;
-  knownHeaders.push({ segment, kid });
+  // The segment kept is the re-encoded copy, equal to it: `segment` is a slice of the
+  // Authorization header, and keeping a slice would keep the whole token in memory.
+  knownHeaders.push({ segment: headerBytes.toString('base64url'), kid });
   return kid;
 }
 

@@ -39,11 +39,8 @@ type Claims = Readonly<Record<string, unknown>>;
  * `AuthError` and not kept, so that neither a response nor a log line can carry them.
  */
 export class TokenValidator {
-  /**
-   * jsonwebtoken's options; `clockTimestamp` is set before each call. One object serves every
-   * call: jsonwebtoken copies its options on entry and runs synchronously.
-   */
-  private readonly verifyOptions: VerifyOptions & { clockTimestamp: number };
+  /** jsonwebtoken's options; `clockTimestamp` is set on each call. */
+  private readonly verifyOptions: VerifyOptions;
 
   constructor(
     private readonly config: AuthConfig,
@@ -56,7 +53,6 @@ export class TokenValidator {
       audience: config.audiences as [string, ...string[]],
       issuer: config.issuers as [string, ...string[]],
       clockTolerance: config.clockSkewSeconds,
-      clockTimestamp: 0,
     };
   }
 
@@ -67,8 +63,10 @@ export class TokenValidator {
     const expires = checkTimeClaims(payload);
     const key = await this.keys.getKey(kid);
     try {
-      this.verifyOptions.clockTimestamp = Math.floor(this.now() / 1000);
-      jwt.verify(token, key, this.verifyOptions);
+      jwt.verify(token, key, {
+        ...this.verifyOptions,
+        clockTimestamp: Math.floor(this.now() / 1000),
+      });
     } catch (error) {
       const refusal = fromLibrary(error);
       // jsonwebtoken checks the lifetime, audience and issuer only after the signature verified

@@ -238,6 +238,23 @@ describe('headers read before', () => {
     expect(parsesOf(kids[0]!, read)).toBe(2);
   });
 
+  it('still checks the signature and the payload of a token whose header it knows', () => {
+    const token = sign(v2Claims(), key, { kid: 'known-header' });
+    const [head, body, signature] = token.split('.') as [string, string, string];
+    readCompactJws(token);
+    expect(parsesOf('known-header')).toBe(1);
+    // A padded signature, a payload that is not JSON, a payload in another spelling.
+    expect(() => readCompactJws(`${head}.${body}.${signature}=`)).toThrow(
+      'The token signature is missing or not canonical base64url.',
+    );
+    expect(() =>
+      readCompactJws(`${head}.${Buffer.from('[1]').toString('base64url')}.${signature}`),
+    ).toThrow('The token payload is not a JSON object.');
+    expect(() => readCompactJws(`${head}.${body}+.${signature}`)).toThrow(
+      'The token payload is not canonical base64url.',
+    );
+  });
+
   it('keeps no header it refused: each token that carries one is refused again, the same way', () => {
     const token = rawToken({ alg: 'RS256', kid: key.kid, crit: [] }, v2Claims(), 'c2ln');
     for (let i = 0; i < 2; i += 1) {
