@@ -2,12 +2,13 @@
 // jsonwebtoken 9.0.3 uses semver for one thing: three `semver.satisfies(process.version, range)`
 // calls when it loads, to learn what this Node supports (lib/psSupported.js `^6.12.0 || >=8.0.0`,
 // lib/asymmetricKeyDetailsSupported.js `>=15.7.0`, lib/rsaPssKeyDetailsSupported.js `>=16.9.0`).
-// Loading semver builds its hundred-odd regular expressions (about 7 ms of a new instance's start,
-// measured in pairs), so the bundle holds this instead: `satisfies` for ranges made of
+// Loading semver builds its hundred-odd regular expressions (about 7 ms of a new instance's
+// start, measured in pairs), so the bundle holds this instead: `satisfies` for ranges made of
 // `>=X.Y.Z` and `^X.Y.Z` (X above 0) joined by `||`, with semver's answers for the versions Node
-// reports (`process.version`), including that a pre-release version satisfies none of them. Any other range throws, so that a jsonwebtoken which
-// asks something else fails the build's tests (test/build/semver-for-jsonwebtoken.test.ts compares
-// this with semver itself on every range jsonwebtoken asks).
+// reports (`process.version`), including that a pre-release version satisfies none of them. Any
+// other range throws, so that a jsonwebtoken which asks something else fails the build's tests
+// (test/build/semver-for-jsonwebtoken.test.ts compares this with semver itself on every range
+// jsonwebtoken asks).
 'use strict';
 
 const VERSION = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
