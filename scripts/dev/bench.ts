@@ -24,10 +24,9 @@
  * host. The last two lines are the two target ratios; the exit code is 1 when a target is missed.
  */
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -37,6 +36,8 @@ import { TokenValidator } from '../../functions/auth/token-validator';
 import { startFunctionHost } from '../local/host/server';
 import { findProjectRoot } from '../local/shared/paths';
 import { measureColdStart } from './cold-start';
+import { startLoopbackJwks } from './loopback-jwks';
+import { median } from './median';
 
 const FIRST_SIGHT_TARGET = 0.9;
 const SECURED_TARGET = 0.8;
@@ -65,9 +66,6 @@ async function rate(operation: Operation, ms: number): Promise<number> {
   }
   return count / ((performance.now() - start) / 1000);
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /**
  * Runs the throughput part in a child pinned to one CPU when taskset exists; returns its exit
@@ -161,14 +159,9 @@ function get(agent: http.Agent, url: string, authorization: string): Promise<voi
 }
 
 async function throughput(): Promise<void> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: KID, use: 'sig' };
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`;
+  const jwks = await startLoopbackJwks(KID);
+  const { privateKey, publicKey, jwk } = jwks;
+  const jwksUri = `${jwks.base}/keys`;
 
   const issuer = `https://login.microsoftonline.com/${TENANT}/v2.0`;
   const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) =>
@@ -238,7 +231,7 @@ async function throughput(): Promise<void> {
   }
   agent.destroy();
   await host.close();
-  server.close();
+  jwks.close();
 
   const rates = results.map(median);
   const [raw = [], library = [], , first = [], secured = [], verified = [], unsecured = []] =

@@ -25,12 +25,10 @@ import path from 'node:path';
 import { matchFiles } from '../local/host/glob';
 import { localFunctionAppSettings } from '../local/shared/environment';
 import { findProjectRoot } from '../local/shared/paths';
+import { median } from './median';
 
 const TARGET_MS = 50;
 const PAIRS = Number(process.env.COLD_START_PAIRS ?? 30);
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** Prepended to every program: the process's own CPU time at exit, in microseconds. */
 const REPORT_CPU =

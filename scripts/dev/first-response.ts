@@ -14,10 +14,8 @@
  * beside it, since on a busy machine wall time mostly measures the wait for a CPU.
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import {
@@ -29,25 +27,18 @@ import {
   localFunctionAppSettings,
 } from '../local/shared/environment';
 import { findProjectRoot } from '../local/shared/paths';
+import { startLoopbackJwks } from './loopback-jwks';
+import { median } from './median';
 
 const TARGET_MS = 30;
 const RUNS = Number(process.env.FIRST_RESPONSE_RUNS ?? 15);
 const KID = 'first-response';
 
 const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** A loopback identity endpoint: its JWKS, and a valid v2 token for the local settings. */
 async function identity(): Promise<{ base: string; token: string; close: () => void }> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: KID, use: 'sig' };
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { privateKey, base, close } = await startLoopbackJwks(KID);
   const token = jwt.sign(
     {
       aud: LOCAL_API_CLIENT_ID,
@@ -62,7 +53,7 @@ async function identity(): Promise<{ base: string; token: string; close: () => v
     privateKey,
     { algorithm: 'RS256', keyid: KID, expiresIn: '1h' },
   );
-  return { base, token, close: () => server.close() };
+  return { base, token, close };
 }
 
 /** One GET; resolves with its status once the body has ended. */
