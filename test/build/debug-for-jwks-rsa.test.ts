@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localFunctionAppSettings } from '../../scripts/local/shared/environment';
+import { packageSources } from './support';
 
 const ROOT = path.resolve(__dirname, '../..');
 const JWKS_RSA = path.join(
@@ -27,23 +28,15 @@ function run(code: string, env: Record<string, string> = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function jsFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return jsFiles(full);
-    return entry.name.endsWith('.js') ? [full] : [];
-  });
-}
-
 describe('the debug stand-in the bundle gives jwks-rsa', () => {
   it("covers every use jwks-rsa makes of debug: require('debug')('jwks'), then calls", () => {
-    const uses = jsFiles(JWKS_RSA).flatMap((file) => {
+    const uses = packageSources(JWKS_RSA).flatMap((file) => {
       const text = fs.readFileSync(file, 'utf8');
       return [...text.matchAll(/require\('debug'\)[^;\n]*/g)].map((m) => m[0]);
     });
     expect(uses.length).toBeGreaterThan(0);
     expect(new Set(uses)).toEqual(new Set(["require('debug')('jwks')"]));
-    const otherUses = jsFiles(JWKS_RSA).filter((file) =>
+    const otherUses = packageSources(JWKS_RSA).filter((file) =>
       /\blogger\.\w/.test(fs.readFileSync(file, 'utf8')),
     );
     expect(otherUses).toEqual([]);
